@@ -1,0 +1,15 @@
+//! Tika's vocabulary: the types every other crate speaks, and the rules that need no IO.
+//!
+//! Every value that arrives from outside (a mobile number, a name, a birth year, a date in
+//! CoWIN's `DD-MM-YYYY`) becomes one of these types through `parse`, so code past the boundary
+//! never re-checks it.  Time is always passed in; nothing here reads a clock.
+
+pub mod beneficiary;
+pub mod country;
+pub mod date;
+pub mod eligibility;
+pub mod ids;
+pub mod mobile;
+pub mod otp;
+pub mod session;
+pub mod vaccine;
