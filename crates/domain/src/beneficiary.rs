@@ -95,7 +95,11 @@ impl BirthYear {
         }
         let y: i32 = s.parse().map_err(|_| BeneficiaryError::BirthYearInvalid)?;
         let (min, max) = (current_year - 120, current_year);
-        if (min..=max).contains(&y) { Ok(Self(y)) } else { Err(BeneficiaryError::BirthYearOutOfRange { min, max }) }
+        if (min..=max).contains(&y) {
+            Ok(Self(y))
+        } else {
+            Err(BeneficiaryError::BirthYearOutOfRange { min, max })
+        }
     }
 
     /// Wraps a year read back from storage.
@@ -124,7 +128,8 @@ pub struct PhotoIdNumber {
 impl PhotoIdNumber {
     /// Normalizes (upper case, no spaces or dashes for numeric ids) and checks against the type.
     pub fn parse(id_type: &IdTypeDef, s: &str) -> Result<Self, BeneficiaryError> {
-        let normalized: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+        let normalized: String =
+            s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
         let normalized = if id_type.numeric { normalized.replace('-', "") } else { normalized };
         let invalid = || BeneficiaryError::IdNumberInvalid { id_type: id_type.name.clone() };
         if !id_type.pattern.is_match(&normalized) {
@@ -242,7 +247,11 @@ pub struct RegistrationInput<'a> {
 
 impl NewBeneficiary {
     /// Parses every field, reporting the first problem in field order.
-    pub fn parse(pack: &CountryPack, input: &RegistrationInput<'_>, current_year: i32) -> Result<Self, BeneficiaryError> {
+    pub fn parse(
+        pack: &CountryPack,
+        input: &RegistrationInput<'_>,
+        current_year: i32,
+    ) -> Result<Self, BeneficiaryError> {
         let name = PersonName::parse(input.name)?;
         let birth_year = BirthYear::parse(input.birth_year, current_year)?;
         if pack.gender(input.gender_id).is_none() {
@@ -251,7 +260,14 @@ impl NewBeneficiary {
         let id_type = pack.id_type(input.photo_id_type).ok_or(BeneficiaryError::IdTypeInvalid)?;
         let photo_id = PhotoIdNumber::parse(id_type, input.photo_id_number)?;
         let comorbidity = parse_comorbidity(input.comorbidity_ind)?;
-        Ok(Self { name, birth_year, gender_id: input.gender_id, photo_id_type: input.photo_id_type, photo_id, comorbidity })
+        Ok(Self {
+            name,
+            birth_year,
+            gender_id: input.gender_id,
+            photo_id_type: input.photo_id_type,
+            photo_id,
+            comorbidity,
+        })
     }
 }
 
@@ -274,7 +290,10 @@ mod tests {
     #[test]
     fn birth_years_are_bounded_by_the_current_year() {
         assert_eq!(BirthYear::parse("1985", 2026).map(BirthYear::get), Ok(1985));
-        assert_eq!(BirthYear::parse("2027", 2026), Err(BeneficiaryError::BirthYearOutOfRange { min: 1906, max: 2026 }));
+        assert_eq!(
+            BirthYear::parse("2027", 2026),
+            Err(BeneficiaryError::BirthYearOutOfRange { min: 1906, max: 2026 })
+        );
         assert_eq!(BirthYear::parse("85", 2026), Err(BeneficiaryError::BirthYearInvalid));
         assert_eq!(BirthYear::parse("198x", 2026), Err(BeneficiaryError::BirthYearInvalid));
     }

@@ -19,7 +19,8 @@ pub fn parse_cowin_date(s: &str) -> Result<NaiveDate, DateError> {
         }
         p.parse::<i32>().map_err(|_| DateError)
     };
-    let (y, m, d) = if a.len() == 4 { (num(a)?, num(b)?, num(c)?) } else { (num(c)?, num(b)?, num(a)?) };
+    let (y, m, d) =
+        if a.len() == 4 { (num(a)?, num(b)?, num(c)?) } else { (num(c)?, num(b)?, num(a)?) };
     let year = match (if a.len() == 4 { a.len() } else { c.len() }, y) {
         (2, y) => 2000 + y,
         (4, y) => y,

@@ -120,8 +120,9 @@ pub fn check_booking(
     session: &SessionFacts<'_>,
     dose: DoseNumber,
 ) -> Result<(), EligibilityError> {
-    let vaccine =
-        pack.vaccine(session.vaccine).ok_or_else(|| EligibilityError::UnknownVaccine(session.vaccine.to_string()))?;
+    let vaccine = pack
+        .vaccine(session.vaccine)
+        .ok_or_else(|| EligibilityError::UnknownVaccine(session.vaccine.to_string()))?;
     let age = candidate.birth_year.age_in(session.date.year());
     if !session.ages.admits(age) {
         return Err(EligibilityError::AgeOutsideSession { age });
@@ -148,7 +149,10 @@ pub fn check_booking(
     }
     if let Some(last) = last {
         if last.vaccine != vaccine.code {
-            return Err(EligibilityError::VaccineMismatch { dose: dose.get(), expected: last.vaccine.to_string() });
+            return Err(EligibilityError::VaccineMismatch {
+                dose: dose.get(),
+                expected: last.vaccine.to_string(),
+            });
         }
         let (min, max) = interval_window(policy, vaccine);
         if let Some(min) = min {
@@ -207,7 +211,10 @@ mod tests {
             pincodes: HashMap::new(),
             id_types: vec![],
             genders: vec![GenderDef { id: 1, name: "Male".into(), name_l: String::new() }],
-            vaccines: vec![vaccine("COVAXIN", 2, 28, 42, 12), vaccine("COVISHIELD", 2, 84, 112, 18)],
+            vaccines: vec![
+                vaccine("COVAXIN", 2, 28, 42, 12),
+                vaccine("COVISHIELD", 2, 84, 112, 18),
+            ],
             policies: vec![policy(18)],
         }
     }
@@ -225,20 +232,35 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
-    fn check(history: &[PastDose], active: &[DoseNumber], vaccine: &str, date: NaiveDate, dose: u8, born: i32) -> Result<(), EligibilityError> {
+    fn check(
+        history: &[PastDose],
+        active: &[DoseNumber],
+        vaccine: &str,
+        date: NaiveDate,
+        dose: u8,
+        born: i32,
+    ) -> Result<(), EligibilityError> {
         let pack = pack();
         let code = VaccineCode::parse(vaccine).unwrap();
         check_booking(
             &pack,
             &pack.policies[0],
-            &Candidate { birth_year: BirthYear::from_stored(born), history, active_bookings: active },
+            &Candidate {
+                birth_year: BirthYear::from_stored(born),
+                history,
+                active_bookings: active,
+            },
             &SessionFacts { date, vaccine: &code, ages: AgeLimits { min: 18, max: None } },
             DoseNumber::new(i64::from(dose)).unwrap(),
         )
     }
 
     fn past(dose: u8, vaccine: &str, date: NaiveDate) -> PastDose {
-        PastDose { dose: DoseNumber::new(i64::from(dose)).unwrap(), vaccine: VaccineCode::parse(vaccine).unwrap(), date }
+        PastDose {
+            dose: DoseNumber::new(i64::from(dose)).unwrap(),
+            vaccine: VaccineCode::parse(vaccine).unwrap(),
+            date,
+        }
     }
 
     #[test]
@@ -248,7 +270,10 @@ mod tests {
 
     #[test]
     fn age_is_checked_against_session_and_policy() {
-        assert_eq!(check(&[], &[], "COVAXIN", d(2021, 6, 1), 1, 2010), Err(EligibilityError::AgeOutsideSession { age: 11 }));
+        assert_eq!(
+            check(&[], &[], "COVAXIN", d(2021, 6, 1), 1, 2010),
+            Err(EligibilityError::AgeOutsideSession { age: 11 })
+        );
     }
 
     #[test]
@@ -258,7 +283,10 @@ mod tests {
             Err(EligibilityError::WrongDose { expected: 1, requested: 2 })
         );
         let h = [past(1, "COVAXIN", d(2021, 5, 1))];
-        assert_eq!(check(&h, &[], "COVAXIN", d(2021, 6, 1), 1, 1990), Err(EligibilityError::WrongDose { expected: 2, requested: 1 }));
+        assert_eq!(
+            check(&h, &[], "COVAXIN", d(2021, 6, 1), 1, 1990),
+            Err(EligibilityError::WrongDose { expected: 2, requested: 1 })
+        );
     }
 
     #[test]
@@ -295,7 +323,11 @@ mod tests {
     #[test]
     fn the_policy_in_force_is_found_by_date() {
         let mut pack = pack();
-        pack.policies.push(Policy { version: "P2".into(), effective_from: d(2022, 3, 16), ..policy(12) });
+        pack.policies.push(Policy {
+            version: "P2".into(),
+            effective_from: d(2022, 3, 16),
+            ..policy(12)
+        });
         assert_eq!(pack.policy_on(d(2021, 6, 1)).version, "P1");
         assert_eq!(pack.policy_on(d(2022, 3, 16)).version, "P2");
         assert_eq!(pack.policy_on(d(2020, 1, 1)).version, "P1");

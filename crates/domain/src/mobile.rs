@@ -69,7 +69,11 @@ mod tests {
     use super::*;
 
     fn check(input: &str, expected: Result<&str, MobileError>) {
-        assert_eq!(Mobile::parse(input).map(|m| m.as_str().to_owned()), expected.map(str::to_owned), "{input}");
+        assert_eq!(
+            Mobile::parse(input).map(|m| m.as_str().to_owned()),
+            expected.map(str::to_owned),
+            "{input}"
+        );
     }
 
     #[test]

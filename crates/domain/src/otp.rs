@@ -56,7 +56,12 @@ pub enum OtpError {
 
 impl OtpPolicy {
     /// Decides a confirmation: `matches` says whether the presented hash equals the stored one.
-    pub fn check(&self, txn: &OtpTxnState, now: DateTime<Utc>, matches: bool) -> Result<(), OtpError> {
+    pub fn check(
+        &self,
+        txn: &OtpTxnState,
+        now: DateTime<Utc>,
+        matches: bool,
+    ) -> Result<(), OtpError> {
         if txn.consumed {
             return Err(OtpError::Used);
         }
@@ -85,7 +90,11 @@ mod tests {
     use super::*;
 
     fn txn(attempts: u32, consumed: bool) -> OtpTxnState {
-        OtpTxnState { created_at: DateTime::from_timestamp(1_000_000, 0).unwrap(), attempts, consumed }
+        OtpTxnState {
+            created_at: DateTime::from_timestamp(1_000_000, 0).unwrap(),
+            attempts,
+            consumed,
+        }
     }
 
     #[test]
@@ -93,7 +102,10 @@ mod tests {
         let p = OtpPolicy::default();
         let t0 = DateTime::from_timestamp(1_000_000, 0).unwrap();
         assert_eq!(p.check(&txn(0, false), t0 + Duration::seconds(179), true), Ok(()));
-        assert_eq!(p.check(&txn(0, false), t0 + Duration::seconds(181), true), Err(OtpError::Expired));
+        assert_eq!(
+            p.check(&txn(0, false), t0 + Duration::seconds(181), true),
+            Err(OtpError::Expired)
+        );
         assert_eq!(p.check(&txn(0, false), t0, false), Err(OtpError::Wrong));
         assert_eq!(p.check(&txn(5, false), t0, true), Err(OtpError::TooManyAttempts));
         assert_eq!(p.check(&txn(0, true), t0, true), Err(OtpError::Used));

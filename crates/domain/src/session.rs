@@ -126,7 +126,10 @@ mod tests {
     fn slots_split_opening_hours_the_cowin_way() {
         let slots = Slot::split(9 * 60, 17 * 60, 4);
         let labels: Vec<&str> = slots.iter().map(Slot::as_str).collect();
-        assert_eq!(labels, ["09:00AM-11:00AM", "11:00AM-01:00PM", "01:00PM-03:00PM", "03:00PM-05:00PM"]);
+        assert_eq!(
+            labels,
+            ["09:00AM-11:00AM", "11:00AM-01:00PM", "01:00PM-03:00PM", "03:00PM-05:00PM"]
+        );
         assert!(Slot::split(10, 5, 2).is_empty());
     }
 

@@ -1,0 +1,439 @@
+//! Page layout into a display list: text lines, rectangles, rules and QR codes.
+//!
+//! Coordinates are PDF points with the origin at the top-left corner of the page and
+//! `y` growing downwards (as krilla uses them). [`Flow`] places blocks one under the
+//! other and starts a new page when a block does not fit.
+
+use crate::fonts::FontSet;
+use crate::qr::QrMatrix;
+use crate::text::{measure, wrap};
+
+/// Width of an A4 page in points.
+pub const A4_WIDTH: f32 = 595.276;
+/// Height of an A4 page in points.
+pub const A4_HEIGHT: f32 = 841.89;
+
+/// An sRGB colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rgb(pub u8, pub u8, pub u8);
+
+impl Rgb {
+    /// Black.
+    pub const BLACK: Rgb = Rgb(0, 0, 0);
+    /// White.
+    pub const WHITE: Rgb = Rgb(255, 255, 255);
+}
+
+/// Horizontal alignment of text inside its box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Align {
+    /// Flush left.
+    #[default]
+    Left,
+    /// Centred.
+    Center,
+    /// Flush right.
+    Right,
+}
+
+/// Size, weight and colour of text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TextStyle {
+    /// Font size in points.
+    pub size: f32,
+    /// Whether to use the bold fonts.
+    pub bold: bool,
+    /// Text colour.
+    pub color: Rgb,
+}
+
+impl TextStyle {
+    /// Regular black text of the given size.
+    pub fn regular(size: f32) -> Self {
+        Self { size, bold: false, color: Rgb::BLACK }
+    }
+
+    /// Bold black text of the given size.
+    pub fn bold(size: f32) -> Self {
+        Self { size, bold: true, color: Rgb::BLACK }
+    }
+
+    /// The same style in another colour.
+    pub fn with_color(self, color: Rgb) -> Self {
+        Self { color, ..self }
+    }
+}
+
+/// One drawing operation on a page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// A single line of (possibly mixed-script) text with its baseline starting at `(x, y)`.
+    Text {
+        /// Left edge of the text.
+        x: f32,
+        /// Baseline.
+        y: f32,
+        /// The text, drawn without wrapping.
+        text: String,
+        /// Size, weight and colour.
+        style: TextStyle,
+    },
+    /// A rectangle, filled and/or stroked.
+    Rect {
+        /// Left edge.
+        x: f32,
+        /// Top edge.
+        y: f32,
+        /// Width.
+        w: f32,
+        /// Height.
+        h: f32,
+        /// Fill colour, if filled.
+        fill: Option<Rgb>,
+        /// Stroke colour and line width, if stroked.
+        stroke: Option<(Rgb, f32)>,
+    },
+    /// A straight line.
+    Line {
+        /// Start x.
+        x1: f32,
+        /// Start y.
+        y1: f32,
+        /// End x.
+        x2: f32,
+        /// End y.
+        y2: f32,
+        /// Colour.
+        color: Rgb,
+        /// Line width.
+        width: f32,
+    },
+    /// A QR code drawn as vector squares, including its 4-module quiet zone.
+    Qr {
+        /// Left edge of the quiet zone.
+        x: f32,
+        /// Top edge of the quiet zone.
+        y: f32,
+        /// Side length including the quiet zone.
+        size: f32,
+        /// The modules.
+        matrix: QrMatrix,
+    },
+}
+
+/// The drawing operations of one page.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Page {
+    /// Operations in painting order.
+    pub ops: Vec<Op>,
+}
+
+/// Baseline of a line whose box starts at `top`, for text of `size` points.
+pub fn baseline(fonts: &FontSet, top: f32, size: f32) -> f32 {
+    top + fonts.ascent() * size
+}
+
+/// Lays out wrapped text in a box of `width` starting at `(x, top)`; returns the ops and the height used.
+pub fn text_block(
+    fonts: &FontSet,
+    x: f32,
+    top: f32,
+    width: f32,
+    text: &str,
+    style: TextStyle,
+    align: Align,
+) -> (Vec<Op>, f32) {
+    let lh = fonts.line_height(style.size);
+    let lines = wrap(fonts, text, style.bold, style.size, width);
+    let mut ops = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let dx = match align {
+            Align::Left => 0.0,
+            Align::Center => (width - measure(fonts, line, style.bold, style.size)) / 2.0,
+            Align::Right => width - measure(fonts, line, style.bold, style.size),
+        };
+        let y = baseline(fonts, top + i as f32 * lh, style.size);
+        ops.push(Op::Text { x: x + dx.max(0.0), y, text: line.clone(), style });
+    }
+    (ops, lines.len() as f32 * lh)
+}
+
+/// One cell of a table row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// The text, wrapped to the column width.
+    pub text: String,
+    /// Size, weight and colour.
+    pub style: TextStyle,
+    /// Horizontal alignment.
+    pub align: Align,
+    /// Background colour, if any.
+    pub fill: Option<Rgb>,
+}
+
+impl Cell {
+    /// A left-aligned cell without background.
+    pub fn new(text: impl Into<String>, style: TextStyle) -> Self {
+        Self { text: text.into(), style, align: Align::Left, fill: None }
+    }
+
+    /// The same cell with another alignment.
+    pub fn align(self, align: Align) -> Self {
+        Self { align, ..self }
+    }
+
+    /// The same cell with a background colour.
+    pub fn fill(self, fill: Rgb) -> Self {
+        Self { fill: Some(fill), ..self }
+    }
+}
+
+/// Borders and padding of a table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TableStyle {
+    /// Space between a cell's border and its text, in points.
+    pub padding: f32,
+    /// Border colour.
+    pub border: Rgb,
+    /// Border width in points (0 for no border).
+    pub border_width: f32,
+}
+
+impl Default for TableStyle {
+    fn default() -> Self {
+        Self { padding: 4.0, border: Rgb(170, 170, 170), border_width: 0.5 }
+    }
+}
+
+/// Lays out one table row at `(x, top)` with the given column widths; returns the ops and the row height.
+///
+/// Cells are wrapped to their column and centred vertically; the row is as tall as its
+/// tallest cell. Extra cells beyond `widths` are ignored.
+pub fn table_row(
+    fonts: &FontSet,
+    x: f32,
+    top: f32,
+    widths: &[f32],
+    cells: &[Cell],
+    style: &TableStyle,
+) -> (Vec<Op>, f32) {
+    let pad = style.padding;
+    let blocks: Vec<(Vec<Op>, f32)> = cells
+        .iter()
+        .zip(widths)
+        .map(|(cell, w)| {
+            text_block(
+                fonts,
+                0.0,
+                0.0,
+                (w - 2.0 * pad).max(1.0),
+                &cell.text,
+                cell.style,
+                cell.align,
+            )
+        })
+        .collect();
+    let height = blocks.iter().map(|(_, h)| *h).fold(0.0_f32, f32::max) + 2.0 * pad;
+    let mut ops = Vec::new();
+    let mut cx = x;
+    for ((cell, w), (block, h)) in cells.iter().zip(widths).zip(blocks) {
+        let stroke = (style.border_width > 0.0).then_some((style.border, style.border_width));
+        if cell.fill.is_some() || stroke.is_some() {
+            ops.push(Op::Rect { x: cx, y: top, w: *w, h: height, fill: cell.fill, stroke });
+        }
+        let dy = top + pad + (height - 2.0 * pad - h) / 2.0;
+        for op in block {
+            if let Op::Text { x, y, text, style } = op {
+                ops.push(Op::Text { x: x + cx + pad, y: y + dy, text, style });
+            }
+        }
+        cx += w;
+    }
+    (ops, height)
+}
+
+/// Places blocks top to bottom over as many pages as needed.
+pub struct Flow<'f> {
+    fonts: &'f FontSet,
+    pages: Vec<Page>,
+    current: Page,
+    /// Top of the next block.
+    pub y: f32,
+    /// Left edge of the content area.
+    pub left: f32,
+    /// Width of the content area.
+    pub width: f32,
+    top: f32,
+    bottom: f32,
+}
+
+impl<'f> Flow<'f> {
+    /// A flow whose content area spans `left..left + width` and `top..bottom` on every page.
+    pub fn new(fonts: &'f FontSet, left: f32, width: f32, top: f32, bottom: f32) -> Self {
+        Self {
+            fonts,
+            pages: Vec::new(),
+            current: Page::default(),
+            y: top,
+            left,
+            width,
+            top,
+            bottom,
+        }
+    }
+
+    /// The fonts used for measuring.
+    pub fn fonts(&self) -> &'f FontSet {
+        self.fonts
+    }
+
+    /// Starts a new page if a block of `height` does not fit below `y`; returns whether it did.
+    ///
+    /// A block taller than a whole page is placed at the top of a fresh page and overflows.
+    pub fn ensure(&mut self, height: f32) -> bool {
+        if self.y + height <= self.bottom || self.y <= self.top {
+            return false;
+        }
+        self.pages.push(std::mem::take(&mut self.current));
+        self.y = self.top;
+        true
+    }
+
+    /// Adds ops to the current page without moving `y`.
+    pub fn push(&mut self, ops: impl IntoIterator<Item = Op>) {
+        self.current.ops.extend(ops);
+    }
+
+    /// Moves down by `height` points.
+    pub fn space(&mut self, height: f32) {
+        self.y += height;
+    }
+
+    /// Adds a wrapped paragraph over the full width, breaking pages between lines.
+    pub fn paragraph(&mut self, text: &str, style: TextStyle, align: Align) {
+        let lh = self.fonts.line_height(style.size);
+        for line in wrap(self.fonts, text, style.bold, style.size, self.width) {
+            self.ensure(lh);
+            let (ops, h) =
+                text_block(self.fonts, self.left, self.y, self.width, &line, style, align);
+            self.push(ops);
+            self.y += h;
+        }
+    }
+
+    /// Adds a horizontal rule over the full width.
+    pub fn rule(&mut self, color: Rgb, width: f32) {
+        let (x1, x2, y) = (self.left, self.left + self.width, self.y);
+        self.push([Op::Line { x1, y1: y, x2, y2: y, color, width }]);
+    }
+
+    /// Adds a table row at `x` (which may differ from `left`), breaking the page first if
+    /// it does not fit; returns whether a new page was started.
+    pub fn row(&mut self, x: f32, widths: &[f32], cells: &[Cell], style: &TableStyle) -> bool {
+        let (_, height) = table_row(self.fonts, x, 0.0, widths, cells, style);
+        let broke = self.ensure(height);
+        let (ops, height) = table_row(self.fonts, x, self.y, widths, cells, style);
+        self.push(ops);
+        self.y += height;
+        broke
+    }
+
+    /// Ends the flow and returns its pages (at least one).
+    pub fn finish(mut self) -> Vec<Page> {
+        self.pages.push(self.current);
+        self.pages
+    }
+}
+
+/// Styles of a two-column label/value table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LabelValueStyle {
+    /// Style of the label column.
+    pub label: TextStyle,
+    /// Style of the value column.
+    pub value: TextStyle,
+    /// Background of the label column.
+    pub label_fill: Rgb,
+    /// Borders and padding.
+    pub table: TableStyle,
+}
+
+/// Lays out a two-column label/value table at `(x, top)`; returns the ops and its height.
+pub fn label_value_table(
+    fonts: &FontSet,
+    x: f32,
+    top: f32,
+    widths: [f32; 2],
+    rows: &[(String, String)],
+    style: &LabelValueStyle,
+) -> (Vec<Op>, f32) {
+    let mut ops = Vec::new();
+    let mut y = top;
+    for (l, v) in rows {
+        let cells = [
+            Cell::new(l.clone(), style.label).fill(style.label_fill),
+            Cell::new(v.clone(), style.value),
+        ];
+        let (row, h) = table_row(fonts, x, y, &widths, &cells, &style.table);
+        ops.extend(row);
+        y += h;
+    }
+    (ops, y - top)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fonts() -> &'static FontSet {
+        FontSet::get().unwrap()
+    }
+
+    #[test]
+    fn text_block_wraps_and_aligns() {
+        let (ops, h) = text_block(
+            fonts(),
+            10.0,
+            20.0,
+            60.0,
+            "Vaccination Appointment Slip",
+            TextStyle::regular(10.0),
+            Align::Right,
+        );
+        assert!(ops.len() >= 2);
+        assert!((h - ops.len() as f32 * fonts().line_height(10.0)).abs() < 0.01);
+        for op in &ops {
+            let Op::Text { x, text, .. } = op else { panic!("{op:?}") };
+            let w = measure(fonts(), text, false, 10.0);
+            assert!((x + w - 70.0).abs() < 0.01, "right edge {}", x + w);
+        }
+    }
+
+    #[test]
+    fn table_row_height_is_tallest_cell() {
+        let style = TableStyle::default();
+        let cells = [
+            Cell::new("one", TextStyle::regular(10.0)),
+            Cell::new("सुश्री प्रियंका द्विवेदी क्षत्रिय", TextStyle::regular(10.0)),
+        ];
+        let (ops, h) = table_row(fonts(), 0.0, 0.0, &[100.0, 60.0], &cells, &style);
+        let lh = fonts().line_height(10.0);
+        assert!(h > 2.0 * lh + 2.0 * style.padding - 0.01, "{h}");
+        let rects = ops.iter().filter(|o| matches!(o, Op::Rect { .. })).count();
+        assert_eq!(rects, 2);
+    }
+
+    #[test]
+    fn flow_breaks_pages() {
+        let mut flow = Flow::new(fonts(), 40.0, 100.0, 40.0, 100.0);
+        for _ in 0..10 {
+            flow.paragraph("line", TextStyle::regular(10.0), Align::Left);
+        }
+        let pages = flow.finish();
+        assert!(pages.len() >= 3, "{}", pages.len());
+        assert!(pages.iter().all(|p| !p.ops.is_empty()));
+    }
+}

@@ -1,0 +1,296 @@
+//! The sqlx implementation of [`Store`](crate::Store) for SQLite and PostgreSQL.
+
+mod accounts;
+mod bookings;
+mod people;
+mod places;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
+use tika_domain::ids::{
+    AccountId, AppointmentId, BeneficiaryId, BeneficiaryRef, CenterId, OtpTxnId, SessionId,
+};
+use tika_domain::mobile::Mobile;
+
+use crate::writer::{WriteFn, Writer};
+use crate::*;
+
+static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static MIGRATE_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The store over an sqlx `Any` pool; the backend decides the dialect details.
+pub struct SqlStore {
+    backend: Backend,
+    /// Reads: several connections (SQLite WAL readers never block the writer).
+    read: AnyPool,
+    /// Writes: one group-commit task.
+    writer: Writer,
+}
+
+/// SQLite settings applied to every connection: WAL with full fsync on commit (an acknowledged
+/// write survives a power cut), foreign keys on, and a busy timeout instead of instant errors.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY; \
+     PRAGMA cache_size = -65536;";
+
+/// Opens the database named by `url`, runs the embedded migrations and starts the writer.
+///
+/// `sqlite:` URLs are opened with `mode=rwc` (the file is created); anything but `sqlite:` or
+/// `postgres:` is refused, so a typo never silently creates a file.
+pub async fn connect(url: &str, read_connections: u32) -> StorageResult<Arc<SqlStore>> {
+    sqlx::any::install_default_drivers();
+    let backend = Backend::from_url(url)?;
+    let url = match backend {
+        Backend::Sqlite if !url.contains("mode=") => {
+            if url.contains('?') {
+                format!("{url}&mode=rwc")
+            } else {
+                format!("{url}?mode=rwc")
+            }
+        }
+        _ => url.to_owned(),
+    };
+    let options: AnyConnectOptions = url
+        .parse()
+        .map_err(|e: sqlx::Error| StorageError::Config(format!("invalid database URL: {e}")))?;
+    let options = options.disable_statement_logging();
+
+    let mut writer_conn =
+        AnyConnection::connect_with(&options).await.map_err(StorageError::from_sqlx)?;
+    match backend {
+        Backend::Sqlite => {
+            writer_conn.execute(SQLITE_PRAGMAS).await.map_err(StorageError::from_sqlx)?;
+            MIGRATE_SQLITE
+                .run(&mut writer_conn)
+                .await
+                .map_err(|e| StorageError::Other(e.into()))?;
+        }
+        Backend::Postgres => {
+            writer_conn
+                .execute("SET synchronous_commit = on")
+                .await
+                .map_err(StorageError::from_sqlx)?;
+            MIGRATE_POSTGRES
+                .run(&mut writer_conn)
+                .await
+                .map_err(|e| StorageError::Other(e.into()))?;
+        }
+    }
+
+    let read = AnyPoolOptions::new()
+        .max_connections(read_connections.max(1))
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    conn.execute(SQLITE_PRAGMAS).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(StorageError::from_sqlx)?;
+
+    let writer = Writer::spawn(writer_conn, backend);
+    Ok(Arc::new(SqlStore { backend, read, writer }))
+}
+
+impl SqlStore {
+    async fn write<T: Send + 'static>(&self, op: WriteFn<T>) -> StorageResult<T> {
+        self.writer.write(op).await
+    }
+
+    /// Closes the read pool (the writer stops when the store is dropped).
+    pub async fn close(&self) {
+        self.read.close().await;
+    }
+}
+
+/// Positional placeholders for a multi-row insert: `?` for SQLite (fast), `$n` for PostgreSQL.
+pub(crate) fn values_clause(backend: Backend, rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            n += 1;
+            match backend {
+                Backend::Sqlite => s.push('?'),
+                Backend::Postgres => {
+                    s.push('$');
+                    s.push_str(&n.to_string());
+                }
+            }
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// Whether an sqlx error is a unique violation on a constraint or index whose name (or, on
+/// SQLite, whose column list) contains `hint`.
+pub(crate) fn is_unique_violation(e: &sqlx::Error, hint: &str) -> bool {
+    match e.as_database_error() {
+        Some(db) if db.is_unique_violation() => {
+            db.constraint().is_some_and(|c| c.contains(hint)) || db.message().contains(hint)
+        }
+        _ => false,
+    }
+}
+
+pub(crate) fn decode_err(what: &str) -> StorageError {
+    StorageError::Other(anyhow::anyhow!("stored value could not be decoded: {what}"))
+}
+
+pub(crate) fn parse_date(s: &str) -> StorageResult<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| decode_err("date"))
+}
+
+pub(crate) fn date_str(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+pub(crate) fn parse_uuid<T: std::str::FromStr>(s: &str) -> StorageResult<T> {
+    s.parse().map_err(|_| decode_err("id"))
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn ping(&self) -> StorageResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map(|_| ())
+            .map_err(StorageError::from_sqlx)
+    }
+
+    async fn insert_centers(&self, centers: &[NewCenter]) -> StorageResult<u64> {
+        places::insert_centers(self, centers).await
+    }
+    async fn insert_sessions(&self, sessions: &[NewSession]) -> StorageResult<u64> {
+        places::insert_sessions(self, sessions).await
+    }
+    async fn count_centers(&self) -> StorageResult<u64> {
+        places::count_centers(self).await
+    }
+    async fn list_centers(&self) -> StorageResult<Vec<Center>> {
+        places::list_centers(self).await
+    }
+    async fn find_center(&self, id: CenterId) -> StorageResult<Center> {
+        places::find_center(self, id).await
+    }
+    async fn list_sessions(&self, from: NaiveDate, to: NaiveDate) -> StorageResult<Vec<Session>> {
+        places::list_sessions(self, from, to).await
+    }
+    async fn sessions_changed_since(
+        &self,
+        since_ms: i64,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StorageResult<Vec<Session>> {
+        places::sessions_changed_since(self, since_ms, from, to).await
+    }
+    async fn find_session(&self, id: SessionId) -> StorageResult<Session> {
+        places::find_session(self, id).await
+    }
+
+    async fn upsert_account(&self, mobile: &Mobile, now_ms: i64) -> StorageResult<(Account, bool)> {
+        accounts::upsert_account(self, mobile, now_ms).await
+    }
+    async fn find_account(&self, id: AccountId) -> StorageResult<Account> {
+        accounts::find_account(self, id).await
+    }
+    async fn set_account_language(&self, id: AccountId, language: &str) -> StorageResult<()> {
+        accounts::set_account_language(self, id, language).await
+    }
+    async fn create_otp(&self, otp: &NewOtp) -> StorageResult<()> {
+        accounts::create_otp(self, otp).await
+    }
+    async fn count_otps_since(&self, mobile: &Mobile, since_ms: i64) -> StorageResult<u64> {
+        accounts::count_otps_since(self, mobile, since_ms).await
+    }
+    async fn find_otp(&self, id: OtpTxnId) -> StorageResult<OtpTxn> {
+        accounts::find_otp(self, id).await
+    }
+    async fn record_otp_failure(&self, id: OtpTxnId) -> StorageResult<()> {
+        accounts::record_otp_failure(self, id).await
+    }
+    async fn consume_otp(&self, id: OtpTxnId) -> StorageResult<()> {
+        accounts::consume_otp(self, id).await
+    }
+
+    async fn create_beneficiary(
+        &self,
+        new: &NewBeneficiaryRecord,
+        max_per_account: u32,
+    ) -> StorageResult<Beneficiary> {
+        people::create_beneficiary(self, new, max_per_account).await
+    }
+    async fn list_beneficiaries(&self, account: AccountId) -> StorageResult<Vec<Beneficiary>> {
+        people::list_beneficiaries(self, account).await
+    }
+    async fn find_beneficiary_by_ref(
+        &self,
+        reference: &BeneficiaryRef,
+    ) -> StorageResult<Beneficiary> {
+        people::find_beneficiary_by_ref(self, reference).await
+    }
+    async fn delete_beneficiary(
+        &self,
+        account: AccountId,
+        id: BeneficiaryId,
+        now_ms: i64,
+    ) -> StorageResult<()> {
+        people::delete_beneficiary(self, account, id, now_ms).await
+    }
+    async fn list_vaccinations(
+        &self,
+        beneficiaries: &[BeneficiaryId],
+    ) -> StorageResult<Vec<Vaccination>> {
+        people::list_vaccinations(self, beneficiaries).await
+    }
+    async fn record_vaccination(&self, v: &NewVaccination) -> StorageResult<()> {
+        people::record_vaccination(self, v).await
+    }
+
+    async fn list_appointments(
+        &self,
+        beneficiaries: &[BeneficiaryId],
+    ) -> StorageResult<Vec<Appointment>> {
+        bookings::list_appointments(self, beneficiaries).await
+    }
+    async fn find_booking(&self, booking: AppointmentId) -> StorageResult<Vec<Appointment>> {
+        bookings::find_booking(self, booking).await
+    }
+    async fn book(&self, booking: &NewBooking) -> StorageResult<()> {
+        bookings::book(self, booking).await
+    }
+    async fn reschedule(&self, change: &Reschedule) -> StorageResult<()> {
+        bookings::reschedule(self, change).await
+    }
+    async fn cancel(
+        &self,
+        booking: AppointmentId,
+        beneficiaries: &[BeneficiaryId],
+        now_ms: i64,
+    ) -> StorageResult<u64> {
+        bookings::cancel(self, booking, beneficiaries, now_ms).await
+    }
+}

@@ -1,0 +1,258 @@
+//! Beneficiaries and their vaccination history.
+
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+use tika_domain::ids::{AccountId, BeneficiaryId, BeneficiaryRef, CenterId};
+use tika_domain::vaccine::{DoseNumber, VaccineCode};
+
+use super::{SqlStore, date_str, decode_err, is_unique_violation, parse_date, parse_uuid};
+use crate::{
+    Backend, Beneficiary, ConflictKind, NewBeneficiaryRecord, NewVaccination, StorageError,
+    StorageResult, Vaccination,
+};
+
+const BENEFICIARY_COLS: &str = "id, reference_id, account_id, name, birth_year, gender_id, photo_id_type, \
+                                photo_id_hash, photo_id_last4, comorbidity, created_at";
+
+fn beneficiary_from_row(row: &AnyRow) -> StorageResult<Beneficiary> {
+    let get_s = |c: &str| row.try_get::<String, _>(c).map_err(|_| decode_err(c));
+    let get_i = |c: &str| row.try_get::<i64, _>(c).map_err(|_| decode_err(c));
+    Ok(NewBeneficiaryRecord {
+        id: parse_uuid(&get_s("id")?)?,
+        reference_id: BeneficiaryRef::parse(&get_s("reference_id")?)
+            .map_err(|_| decode_err("reference_id"))?,
+        account_id: parse_uuid(&get_s("account_id")?)?,
+        name: get_s("name")?,
+        birth_year: i32::try_from(get_i("birth_year")?).map_err(|_| decode_err("birth_year"))?,
+        gender_id: get_i("gender_id")?,
+        photo_id_type: get_i("photo_id_type")?,
+        photo_id_hash: get_s("photo_id_hash")?,
+        photo_id_last4: get_s("photo_id_last4")?,
+        comorbidity: get_i("comorbidity")? != 0,
+        created_at_ms: get_i("created_at")?,
+    })
+}
+
+/// `$1, $2, …` (or `?` on SQLite) for an IN list starting at parameter `first`.
+fn in_list(backend: Backend, n: usize, first: usize) -> String {
+    (0..n)
+        .map(|i| match backend {
+            Backend::Sqlite => "?".to_owned(),
+            Backend::Postgres => format!("${}", first + i),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(super) async fn create_beneficiary(
+    store: &SqlStore,
+    new: &NewBeneficiaryRecord,
+    max_per_account: u32,
+) -> StorageResult<Beneficiary> {
+    let mut new = new.clone();
+    let backend = store.backend;
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                if backend == Backend::Postgres {
+                    // Serialise registrations of one account across processes.
+                    sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+                        .bind(new.account_id.to_string())
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(StorageError::from_sqlx)?;
+                }
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM beneficiaries WHERE account_id = $1 AND deleted_at IS NULL",
+                )
+                .bind(new.account_id.to_string())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(StorageError::from_sqlx)?;
+                if n >= i64::from(max_per_account) {
+                    return Err(StorageError::Conflict(ConflictKind::TooManyBeneficiaries));
+                }
+                for attempt in 0..4 {
+                    let res = sqlx::query(AssertSqlSafe(format!(
+                        "INSERT INTO beneficiaries ({BENEFICIARY_COLS}, deleted_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL)"
+                    )))
+                    .bind(new.id.to_string())
+                    .bind(new.reference_id.as_str().to_owned())
+                    .bind(new.account_id.to_string())
+                    .bind(new.name.clone())
+                    .bind(i64::from(new.birth_year))
+                    .bind(new.gender_id)
+                    .bind(new.photo_id_type)
+                    .bind(new.photo_id_hash.clone())
+                    .bind(new.photo_id_last4.clone())
+                    .bind(i64::from(new.comorbidity))
+                    .bind(new.created_at_ms)
+                    .execute(&mut *conn)
+                    .await;
+                    match res {
+                        Ok(_) => return Ok(new),
+                        Err(e) if is_unique_violation(&e, "photo_id") => {
+                            return Err(StorageError::Conflict(ConflictKind::DuplicatePhotoId));
+                        }
+                        Err(e) if is_unique_violation(&e, "reference_id") && attempt < 3 => {
+                            // A 1-in-10^13 collision: draw another reference id.
+                            let random = uuid::Uuid::new_v4().as_u128();
+                            new.reference_id = BeneficiaryRef::from_random(random as u64);
+                        }
+                        Err(e) => return Err(StorageError::from_sqlx(e)),
+                    }
+                }
+                Err(StorageError::Other(anyhow::anyhow!("could not allocate a reference id")))
+            })
+        }))
+        .await
+}
+
+pub(super) async fn list_beneficiaries(
+    store: &SqlStore,
+    account: AccountId,
+) -> StorageResult<Vec<Beneficiary>> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {BENEFICIARY_COLS} FROM beneficiaries WHERE account_id = $1 AND deleted_at IS NULL \
+         ORDER BY created_at, id"
+    )))
+    .bind(account.to_string())
+    .fetch_all(&store.read)
+    .await
+    .map_err(StorageError::from_sqlx)?;
+    rows.iter().map(beneficiary_from_row).collect()
+}
+
+pub(super) async fn find_beneficiary_by_ref(
+    store: &SqlStore,
+    reference: &BeneficiaryRef,
+) -> StorageResult<Beneficiary> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {BENEFICIARY_COLS} FROM beneficiaries WHERE reference_id = $1 AND deleted_at IS NULL"
+    )))
+    .bind(reference.as_str().to_owned())
+    .fetch_optional(&store.read)
+    .await
+    .map_err(StorageError::from_sqlx)?
+    .ok_or(StorageError::NotFound)?;
+    beneficiary_from_row(&row)
+}
+
+pub(super) async fn delete_beneficiary(
+    store: &SqlStore,
+    account: AccountId,
+    id: BeneficiaryId,
+    now_ms: i64,
+) -> StorageResult<()> {
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                let in_use: i64 = sqlx::query_scalar(
+                    "SELECT (SELECT COUNT(*) FROM appointments WHERE beneficiary_id = $1 AND status = 'booked') \
+                          + (SELECT COUNT(*) FROM vaccinations WHERE beneficiary_id = $1)",
+                )
+                .bind(id.to_string())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(StorageError::from_sqlx)?;
+                let n = sqlx::query(
+                    "UPDATE beneficiaries SET deleted_at = $1 \
+                     WHERE id = $2 AND account_id = $3 AND deleted_at IS NULL",
+                )
+                .bind(now_ms)
+                .bind(id.to_string())
+                .bind(account.to_string())
+                .execute(&mut *conn)
+                .await
+                .map_err(StorageError::from_sqlx)?
+                .rows_affected();
+                if n == 0 {
+                    return Err(StorageError::NotFound);
+                }
+                if in_use > 0 {
+                    // The savepoint rolls the update back.
+                    return Err(StorageError::Conflict(ConflictKind::BeneficiaryInUse));
+                }
+                Ok(())
+            })
+        }))
+        .await
+}
+
+pub(super) async fn list_vaccinations(
+    store: &SqlStore,
+    beneficiaries: &[BeneficiaryId],
+) -> StorageResult<Vec<Vaccination>> {
+    if beneficiaries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, beneficiary_id, dose, vaccine, date, center_id FROM vaccinations \
+         WHERE beneficiary_id IN ({}) ORDER BY date, dose",
+        in_list(store.backend, beneficiaries.len(), 1)
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for b in beneficiaries {
+        q = q.bind(b.to_string());
+    }
+    let rows = q.fetch_all(&store.read).await.map_err(StorageError::from_sqlx)?;
+    rows.iter()
+        .map(|row| {
+            let get_s = |c: &str| row.try_get::<String, _>(c).map_err(|_| decode_err(c));
+            let dose = row.try_get::<i64, _>("dose").map_err(|_| decode_err("dose"))?;
+            Ok(Vaccination {
+                id: parse_uuid(&get_s("id")?)?,
+                beneficiary_id: parse_uuid(&get_s("beneficiary_id")?)?,
+                dose: DoseNumber::new(dose).map_err(|_| decode_err("dose"))?,
+                vaccine: VaccineCode::parse(&get_s("vaccine")?)
+                    .map_err(|_| decode_err("vaccine"))?,
+                date: parse_date(&get_s("date")?)?,
+                center_id: row
+                    .try_get::<Option<i64>, _>("center_id")
+                    .map_err(|_| decode_err("center_id"))?
+                    .map(CenterId),
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn record_vaccination(store: &SqlStore, v: &NewVaccination) -> StorageResult<()> {
+    let v = v.clone();
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                let res = sqlx::query(
+                    "INSERT INTO vaccinations (id, beneficiary_id, dose, vaccine, date, center_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(v.id.to_string())
+                .bind(v.beneficiary_id.to_string())
+                .bind(i64::from(v.dose.get()))
+                .bind(v.vaccine.as_str().to_owned())
+                .bind(date_str(v.date))
+                .bind(v.center_id.map(|c| c.0))
+                .bind(chrono::Utc::now().timestamp_millis())
+                .execute(&mut *conn)
+                .await;
+                match res {
+                    Ok(_) => {}
+                    Err(e) if is_unique_violation(&e, "beneficiary_") => {
+                        return Err(StorageError::Conflict(ConflictKind::DoseAlreadyRecorded));
+                    }
+                    Err(e) => return Err(StorageError::from_sqlx(e)),
+                }
+                sqlx::query(
+                    "UPDATE appointments SET status = 'completed' \
+                     WHERE beneficiary_id = $1 AND dose = $2 AND status = 'booked'",
+                )
+                .bind(v.beneficiary_id.to_string())
+                .bind(i64::from(v.dose.get()))
+                .execute(&mut *conn)
+                .await
+                .map_err(StorageError::from_sqlx)?;
+                Ok(())
+            })
+        }))
+        .await
+}
