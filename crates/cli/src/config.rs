@@ -1,0 +1,380 @@
+//! Configuration: typed, layered (defaults < TOML file < `TIKA_*` environment < flags),
+//! validated once with every problem reported, secrets never printed.
+//!
+//! This is the only module that reads environment variables.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use tika_server::ServerConfig;
+
+/// Every setting, with its environment variable (`TIKA_` + upper-case name) and default.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct Config {
+    /// `TIKA_BIND`: address to listen on. Default `127.0.0.1`.
+    #[serde(deserialize_with = "text")]
+    pub(crate) bind: String,
+    /// `TIKA_PORT`: port to listen on. Default 8080.
+    pub(crate) port: u16,
+    /// `TIKA_DATA_DIR`: where the SQLite database, the secret key and the demo SMS log live. Default `./tika-data`.
+    pub(crate) data_dir: PathBuf,
+    /// `TIKA_DATABASE_URL`: `sqlite://…` or `postgres://…`. Default: `tika.db` in the data directory.
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) database_url: Option<String>,
+    /// `TIKA_SECRET_KEY`: master secret (≥ 32 characters). Default: generated into `secret.key` in the data directory.
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) secret_key: Option<String>,
+    /// `TIKA_TEST_OTP`: a fixed 6-digit OTP for tests. Never set in production. Default unset.
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) test_otp: Option<String>,
+    /// `TIKA_PUBLIC_RATE_LIMIT`: public search calls per IP per 5 minutes; 0 = off. Default 100 (CoWIN's).
+    pub(crate) public_rate_limit: u32,
+    /// `TIKA_OTP_PER_IP_PER_HOUR`: OTP requests per IP per hour; 0 = off. Default 60.
+    pub(crate) otp_per_ip_per_hour: u32,
+    /// `TIKA_OTP_PER_MOBILE_PER_DAY`: OTPs per mobile per day. Default 50 (CoWIN's).
+    pub(crate) otp_per_mobile_per_day: u32,
+    /// `TIKA_API_KEYS`: comma-separated partner keys for `x-api-key`. Default none.
+    #[serde(deserialize_with = "text")]
+    pub(crate) api_keys: String,
+    /// `TIKA_MAX_BENEFICIARIES_PER_MOBILE`: overrides the country pack (India: 4). Default unset.
+    pub(crate) max_beneficiaries_per_mobile: Option<u32>,
+    /// `TIKA_SEARCH_MAX_STALENESS_MS`: how stale a cached search answer may be. Default 2000.
+    pub(crate) search_max_staleness_ms: u64,
+    /// `TIKA_READ_CONNECTIONS`: database read connections. Default 4.
+    pub(crate) read_connections: u32,
+    /// `TIKA_LOG_FORMAT`: `pretty` or `json`. Default `pretty`.
+    pub(crate) log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1".into(),
+            port: 8080,
+            data_dir: PathBuf::from("tika-data"),
+            database_url: None,
+            secret_key: None,
+            test_otp: None,
+            public_rate_limit: 100,
+            otp_per_ip_per_hour: 60,
+            otp_per_mobile_per_day: 50,
+            api_keys: String::new(),
+            max_beneficiaries_per_mobile: None,
+            search_max_staleness_ms: 2000,
+            read_connections: 4,
+            log_format: "pretty".into(),
+        }
+    }
+}
+
+/// Redacts secrets and URL passwords.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("port", &self.port)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "[redacted]"))
+            .field("test_otp", &self.test_otp.as_ref().map(|_| "[set]"))
+            .field("public_rate_limit", &self.public_rate_limit)
+            .field("otp_per_ip_per_hour", &self.otp_per_ip_per_hour)
+            .field("otp_per_mobile_per_day", &self.otp_per_mobile_per_day)
+            .field("api_keys", &format!("[{} keys]", self.api_key_list().len()))
+            .field("max_beneficiaries_per_mobile", &self.max_beneficiaries_per_mobile)
+            .field("search_max_staleness_ms", &self.search_max_staleness_ms)
+            .field("read_connections", &self.read_connections)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+/// Environment values are typed by their look (`123456` is a number); text settings take either.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Text {
+    S(String),
+    U(u64),
+    I(i64),
+    F(f64),
+}
+
+impl Text {
+    fn into_string(self) -> String {
+        match self {
+            Text::S(s) => s,
+            Text::U(n) => n.to_string(),
+            Text::I(n) => n.to_string(),
+            Text::F(n) => n.to_string(),
+        }
+    }
+}
+
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Text::deserialize(d).map(Text::into_string)
+}
+
+fn opt_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<Text>::deserialize(d).map(|t| t.map(Text::into_string))
+}
+
+/// Hides the password of a database URL.
+pub(crate) fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => {
+                    format!("{}{user}:[redacted]{}", &url[..scheme_end + 3], &url[at..])
+                }
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Flags that override everything else.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Overrides {
+    /// `--port`.
+    pub(crate) port: Option<u16>,
+    /// `--data-dir`.
+    pub(crate) data_dir: Option<PathBuf>,
+    /// `--database-url`.
+    pub(crate) database_url: Option<String>,
+    /// `--bind`.
+    pub(crate) bind: Option<String>,
+}
+
+impl Config {
+    /// Loads the layers: defaults, the TOML file (if given), `TIKA_*` variables, flags.
+    pub(crate) fn load(
+        file: Option<&std::path::Path>,
+        overrides: &Overrides,
+    ) -> Result<Self, Vec<String>> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(vec![format!("config file {} does not exist", path.display())]);
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        // Only known keys are read from the environment, so unrelated TIKA_* variables used by
+        // tests or scripts (TIKA_TEST_PG_URL, …) are not mistaken for settings.
+        let known = [
+            "bind",
+            "port",
+            "data_dir",
+            "database_url",
+            "secret_key",
+            "test_otp",
+            "public_rate_limit",
+            "otp_per_ip_per_hour",
+            "otp_per_mobile_per_day",
+            "api_keys",
+            "max_beneficiaries_per_mobile",
+            "search_max_staleness_ms",
+            "read_connections",
+            "log_format",
+        ];
+        fig = fig.merge(
+            Env::prefixed("TIKA_")
+                .filter(move |k| known.contains(&k.as_str().to_ascii_lowercase().as_str())),
+        );
+        let mut config: Config =
+            fig.extract().map_err(|e| e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
+        if let Some(p) = overrides.port {
+            config.port = p;
+        }
+        if let Some(d) = &overrides.data_dir {
+            config.data_dir = d.clone();
+        }
+        if let Some(u) = &overrides.database_url {
+            config.database_url = Some(u.clone());
+        }
+        if let Some(b) = &overrides.bind {
+            config.bind = b.clone();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every setting and reports all problems at once.
+    pub(crate) fn validate(&self) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        if self.bind.parse::<IpAddr>().is_err() {
+            problems.push(format!("bind: {:?} is not an IP address", self.bind));
+        }
+        if let Some(url) = &self.database_url
+            && tika_storage::Backend::from_url(url).is_err()
+        {
+            problems.push("database_url: must start with sqlite: or postgres:".to_owned());
+        }
+        if let Some(key) = &self.secret_key
+            && key.len() < 32
+        {
+            problems.push("secret_key: must be at least 32 characters".to_owned());
+        }
+        if let Some(otp) = &self.test_otp
+            && (otp.len() != 6 || !otp.bytes().all(|b| b.is_ascii_digit()))
+        {
+            problems.push("test_otp: must be exactly 6 digits".to_owned());
+        }
+        if self.otp_per_mobile_per_day == 0 {
+            problems.push("otp_per_mobile_per_day: must be at least 1".to_owned());
+        }
+        if let Some(0) = self.max_beneficiaries_per_mobile {
+            problems.push("max_beneficiaries_per_mobile: must be at least 1".to_owned());
+        }
+        if self.read_connections == 0 || self.read_connections > 256 {
+            problems.push("read_connections: must be between 1 and 256".to_owned());
+        }
+        if !matches!(self.log_format.as_str(), "pretty" | "json") {
+            problems.push("log_format: must be pretty or json".to_owned());
+        }
+        if self.api_keys.split(',').any(|k| !k.trim().is_empty() && k.trim().len() < 8) {
+            problems.push("api_keys: every key must be at least 8 characters".to_owned());
+        }
+        if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+
+    /// The database URL in force.
+    pub(crate) fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("tika.db").display()))
+    }
+
+    /// Partner keys.
+    pub(crate) fn api_key_list(&self) -> Vec<String> {
+        self.api_keys
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The server's view of the settings.
+    pub(crate) fn server_config(&self) -> ServerConfig {
+        let ip: IpAddr = self.bind.parse().unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        ServerConfig {
+            listen: SocketAddr::new(ip, self.port),
+            public_rate_limit: self.public_rate_limit,
+            otp_per_ip_per_hour: self.otp_per_ip_per_hour,
+            otp_per_mobile_per_day: self.otp_per_mobile_per_day,
+            test_otp: self.test_otp.clone(),
+            api_keys: self.api_key_list(),
+            max_beneficiaries_per_mobile: self.max_beneficiaries_per_mobile,
+            search_max_staleness: Duration::from_millis(self.search_max_staleness_ms),
+            token_ttl: Duration::from_secs(15 * 60),
+            read_connections: self.read_connections,
+        }
+    }
+
+    /// A documented example configuration file.
+    pub(crate) fn example_toml() -> String {
+        let mut s = String::from(
+            "# Tika configuration. Every key can also be set as TIKA_<KEY> in the environment,\n# and flags override both.\n",
+        );
+        if let Ok(t) = toml_of(&Config::default()) {
+            s.push_str(&t);
+        }
+        s
+    }
+}
+
+fn toml_of(c: &Config) -> Result<String, figment::Error> {
+    let value = figment::value::Value::serialize(c)?;
+    let mut out = String::new();
+    if let Some(dict) = value.into_dict() {
+        for (k, v) in dict {
+            match v {
+                figment::value::Value::String(_, s) => out.push_str(&format!("{k} = {s:?}\n")),
+                figment::value::Value::Num(_, n) => {
+                    out.push_str(&format!("{k} = {}\n", n.to_u128().unwrap_or(0)))
+                }
+                _ => out.push_str(&format!("# {k} = (unset)\n")),
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order_and_flags_win() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "tika.toml",
+                "port = 9000\npublic_rate_limit = 5\nlog_format = \"json\"",
+            )?;
+            jail.set_env("TIKA_PORT", "9100");
+            jail.set_env("TIKA_TEST_OTP", "123456");
+            jail.set_env("TIKA_TEST_PG_URL", "postgres://ignored");
+            let c = Config::load(Some(std::path::Path::new("tika.toml")), &Overrides::default())
+                .map_err(|e| e.join(";"))?;
+            assert_eq!((c.port, c.public_rate_limit, c.log_format.as_str()), (9100, 5, "json"));
+            assert_eq!(c.test_otp.as_deref(), Some("123456"));
+            let flags = Overrides { port: Some(9200), ..Overrides::default() };
+            let c = Config::load(Some(std::path::Path::new("tika.toml")), &flags)
+                .map_err(|e| e.join(";"))?;
+            assert_eq!(c.port, 9200);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TIKA_TEST_OTP", "12ab");
+            jail.set_env("TIKA_DATABASE_URL", "mysql://x");
+            jail.set_env("TIKA_SECRET_KEY", "short");
+            let errors = Config::load(None, &Overrides::default()).err().unwrap_or_default();
+            assert_eq!(errors.len(), 3, "{errors:?}");
+            assert!(errors.iter().any(|e| e.starts_with("test_otp")));
+            assert!(errors.iter().any(|e| e.starts_with("database_url")));
+            assert!(errors.iter().any(|e| e.starts_with("secret_key")));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let c = Config {
+            secret_key: Some("s3cret-s3cret-s3cret-s3cret-s3cret".into()),
+            database_url: Some("postgres://tika:hunter2@db/tika".into()),
+            test_otp: Some("123456".into()),
+            api_keys: "partner-key-1".into(),
+            ..Config::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("hunter2") && !shown.contains("123456")
+        );
+        assert!(!shown.contains("partner-key-1"));
+        assert!(shown.contains("postgres://tika:[redacted]@db/tika"));
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("tika.toml", "prot = 9000")?;
+            let errors =
+                Config::load(Some(std::path::Path::new("tika.toml")), &Overrides::default())
+                    .err()
+                    .unwrap_or_default();
+            assert!(errors.iter().any(|e| e.contains("prot")), "{errors:?}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,71 @@
+//! `tika`: one binary for every role — serve the system, migrate, check the configuration.
+
+mod config;
+mod demo;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Tika: a national vaccination campaign platform (CoWIN-compatible).
+#[derive(Debug, Parser)]
+#[command(name = "tika", version, about)]
+pub(crate) struct Cli {
+    /// A TOML configuration file (`TIKA_*` variables and flags override it).
+    #[arg(long, global = true, env = "TIKA_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (creates and migrates the database on first start).
+    Serve(run::ServeArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(run::StoreArgs),
+    /// Validate the configuration and print it with secrets redacted.
+    CheckConfig(run::StoreArgs),
+    /// Print a documented example configuration file.
+    DefaultConfig,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => run::serve(cli.config.as_deref(), args).await,
+            Command::Migrate(args) => run::migrate(cli.config.as_deref(), args).await,
+            Command::CheckConfig(args) => run::check_config(cli.config.as_deref(), args),
+            Command::DefaultConfig => {
+                print!("{}", config::Config::example_toml());
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn verify_cli() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,63 @@
+//! The CoWIN v2 API under `/api/v2`: routes, extractors and thin handlers.
+
+pub mod appointments;
+mod auth;
+mod beneficiaries;
+pub mod extract;
+mod meta;
+mod search;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+/// Every CoWIN route, relative to `/api`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        // 3.1 public
+        .route("/v2/auth/public/generateOTP", post(auth::generate_public_otp))
+        .route("/v2/auth/public/confirmOTP", post(auth::confirm_public_otp))
+        .route("/v2/admin/location/states", get(meta::list_states))
+        .route("/v2/admin/location/districts/{state_id}", get(meta::list_districts))
+        .route("/v2/appointment/sessions/public/findByPin", get(search::public_find_by_pin))
+        .route(
+            "/v2/appointment/sessions/public/findByDistrict",
+            get(search::public_find_by_district),
+        )
+        .route("/v2/appointment/sessions/public/calendarByPin", get(search::public_calendar_by_pin))
+        .route(
+            "/v2/appointment/sessions/public/calendarByDistrict",
+            get(search::public_calendar_by_district),
+        )
+        .route(
+            "/v2/appointment/sessions/public/calendarByCenter",
+            get(search::public_calendar_by_center),
+        )
+        .route("/v2/appointment/centers/public/findByLatLong", get(search::public_find_by_lat_long))
+        .route(
+            "/v2/registration/certificate/public/download",
+            get(beneficiaries::download_certificate_public),
+        )
+        // 3.2 protected
+        .route("/v2/auth/generateOTP", post(auth::generate_protected_otp))
+        .route("/v2/auth/confirmOTP", post(auth::confirm_protected_otp))
+        .route("/v2/registration/beneficiary/idTypes", get(meta::list_id_types))
+        .route("/v2/registration/beneficiary/genders", get(meta::list_genders))
+        .route("/v2/registration/beneficiary/new", post(beneficiaries::create_beneficiary))
+        .route("/v2/registration/beneficiary/delete", post(beneficiaries::delete_beneficiary))
+        .route("/v2/appointment/centers/findByLatLong", get(search::find_by_lat_long))
+        .route("/v2/appointment/sessions/findByPin", get(search::find_by_pin))
+        .route("/v2/appointment/sessions/findByDistrict", get(search::find_by_district))
+        .route("/v2/appointment/sessions/calendarByPin", get(search::calendar_by_pin))
+        .route("/v2/appointment/sessions/calendarByDistrict", get(search::calendar_by_district))
+        .route("/v2/appointment/beneficiaries", get(beneficiaries::list_beneficiaries))
+        .route("/v2/appointment/schedule", post(appointments::schedule_appointment))
+        .route("/v2/appointment/reschedule", post(appointments::reschedule_appointment))
+        .route("/v2/appointment/cancel", post(appointments::cancel_appointment))
+        .route("/v2/registration/certificate/download", get(beneficiaries::download_certificate))
+        .route("/v2/appointment/appointmentslip/download", get(appointments::download_slip))
+        // 3.3 web portal
+        .route("/v2/auth/generateMobileOTP", post(auth::generate_mobile_otp))
+        .route("/v2/auth/validateMobileOtp", post(auth::validate_mobile_otp))
+}

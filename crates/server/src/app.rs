@@ -1,0 +1,188 @@
+//! Start-up: build the state, bind the socket, serve, refresh the cache, shut down cleanly.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tika_domain::country::CountryPack;
+use tika_storage::DynStore;
+use tokio::net::TcpListener;
+use tower_http::cors::{Any, CorsLayer};
+
+use crate::cache::SessionCache;
+use crate::clock::Clock;
+use crate::config::ServerConfig;
+use crate::keys::Keys;
+use crate::metrics::Metrics;
+use crate::notify::Notifier;
+use crate::services::search::ResponseCache;
+use crate::state::{AppState, Inner, Limits};
+
+/// What the server is built from.
+pub struct Parts {
+    /// Settings.
+    pub config: ServerConfig,
+    /// Database.
+    pub store: DynStore,
+    /// Country pack.
+    pub pack: Arc<CountryPack>,
+    /// Keys.
+    pub keys: Keys,
+    /// SMS gateway.
+    pub notifier: Arc<dyn Notifier>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Builds the shared state (loads the search cache).
+pub async fn build_state(parts: Parts) -> anyhow::Result<AppState> {
+    let Parts { config, store, pack, keys, notifier, clock } = parts;
+    let today = crate::clock::local_today(clock.now(), pack.timezone_offset_minutes);
+    let cache = SessionCache::load(
+        Arc::clone(&store),
+        Arc::clone(&pack),
+        today,
+        clock.now().timestamp_millis(),
+    )
+    .await?;
+    let limits = Limits::new(&config);
+    Ok(AppState::new(Inner {
+        store,
+        pack,
+        cache,
+        responses: ResponseCache::default(),
+        keys,
+        config,
+        notifier,
+        clock,
+        metrics: Metrics::new()?,
+        limits,
+    }))
+}
+
+/// The whole router: API, pages, health, metrics, with CORS and request metrics.
+pub fn router(state: AppState) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods(Any)
+        .allow_headers(Any)
+        .max_age(Duration::from_secs(3600));
+    let api = crate::api::router().route("/openapi.json", get(openapi)).layer(cors);
+    Router::new()
+        .nest("/api", api)
+        .merge(crate::pages::router())
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { crate::error::ApiError::NotFound })
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
+        .with_state(state)
+}
+
+/// The served OpenAPI document (kept in step with the routes by a test).
+pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+
+async fn openapi() -> Response {
+    let mut res = OPENAPI_JSON.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> String {
+    state
+        .metrics
+        .cache_sessions
+        .set(i64::try_from(state.cache.index().sessions.len()).unwrap_or(0));
+    state.metrics.cache_age_ms.set(state.cache.age_ms(state.now_ms()));
+    state.metrics.render()
+}
+
+async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    state.metrics.http_requests.with_label_values(&[&route, &method, &status]).inc();
+    state
+        .metrics
+        .http_latency
+        .with_label_values(&[&route])
+        .observe(started.elapsed().as_secs_f64());
+    res
+}
+
+/// Refreshes the search cache every second until the process stops.
+pub fn spawn_cache_refresher(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = state.cache.refresh(state.today(), state.now_ms()).await {
+                tracing::warn!(error = %e, "search cache refresh failed; serving the last index");
+            }
+        }
+    })
+}
+
+/// A built server: bound, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Builds the state and binds the socket (port 0 picks a free one).
+    pub async fn build(parts: Parts) -> anyhow::Result<Self> {
+        let listen = parts.config.listen;
+        let state = build_state(parts).await?;
+        let listener = TcpListener::bind(listen).await?;
+        Ok(Self { listener, state })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The shared state (for tests and the demo loader).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let refresher = spawn_cache_refresher(self.state.clone());
+        let app = router(self.state);
+        let res =
+            axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown)
+                .await;
+        refresher.abort();
+        res
+    }
+}

@@ -1,0 +1,258 @@
+//! The one place that turns failures into HTTP: statuses, CoWIN `errorCode`s, messages.
+//!
+//! Bodies follow CoWIN: `{"errorCode":"APPOIN0040","error":"…"}` for 400/409/429/5xx, and the
+//! plain text `Unauthenticated access!` for 401 (clients match that literal).  Infrastructure
+//! failures are logged once here, with their cause, and answered opaquely.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tika_domain::beneficiary::BeneficiaryError;
+use tika_domain::eligibility::EligibilityError;
+use tika_domain::mobile::MobileError;
+use tika_domain::otp::OtpError;
+use tika_storage::{ConflictKind, StorageError};
+
+/// The literal 401 body CoWIN clients compare against.
+pub const UNAUTHENTICATED_BODY: &str = "Unauthenticated access!";
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Missing, invalid or expired token (401, plain text).
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// Bad input (400).
+    #[error("{code}: {message}")]
+    BadRequest {
+        /// CoWIN-style code.
+        code: &'static str,
+        /// Message for the user.
+        message: String,
+    },
+    /// A business rule refused the request (409).
+    #[error("{code}: {message}")]
+    Conflict {
+        /// CoWIN-style code.
+        code: &'static str,
+        /// Message for the user.
+        message: String,
+    },
+    /// Too many requests (429 with `Retry-After`).
+    #[error("rate limited")]
+    TooManyRequests {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+        /// Message for the user.
+        message: String,
+    },
+    /// No such page or resource (404).
+    #[error("not found")]
+    NotFound,
+    /// The database is unreachable or overloaded (503).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or unexpected failure (500, opaque to the client).
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 400 with a code and message.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest { code, message: message.into() }
+    }
+
+    /// A 409 with a code and message.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Conflict { code, message: message.into() }
+    }
+
+    /// CoWIN's generic "input parameter missing".
+    pub fn missing(what: &str) -> Self {
+        ApiError::bad_request("USRRES0001", format!("Input parameter missing: {what}"))
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The CoWIN-style error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthenticated => "USRAUT0401",
+            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::TooManyRequests { .. } => "USRRES0429",
+            ApiError::NotFound => "USRRES0404",
+            ApiError::Unavailable(_) => "USRRES0503",
+            ApiError::Internal(_) => "USRRES0500",
+        }
+    }
+
+    /// The message shown to the user (never internal details).
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Unauthenticated => UNAUTHENTICATED_BODY.to_owned(),
+            ApiError::BadRequest { message, .. }
+            | ApiError::Conflict { message, .. }
+            | ApiError::TooManyRequests { message, .. } => message.clone(),
+            ApiError::NotFound => "Not found".to_owned(),
+            ApiError::Unavailable(_) => {
+                "Service temporarily unavailable, please try again shortly".to_owned()
+            }
+            ApiError::Internal(_) => "Something went wrong; please try again".to_owned(),
+        }
+    }
+
+    /// Logs infrastructure failures, once, with their cause.
+    pub fn log(&self) {
+        match self {
+            ApiError::Internal(e) => tracing::error!(error = ?e, "request failed"),
+            ApiError::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
+            _ => {}
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.log();
+        let status = self.status();
+        if let ApiError::Unauthenticated = self {
+            return (status, [(header::CONTENT_TYPE, "text/plain")], UNAUTHENTICATED_BODY)
+                .into_response();
+        }
+        let body = serde_json::json!({ "errorCode": self.code(), "error": self.message() });
+        let mut res = (status, axum::Json(body)).into_response();
+        let retry = match &self {
+            ApiError::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
+            ApiError::Unavailable(_) => Some(5),
+            _ => None,
+        };
+        if let Some(secs) = retry
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
+    }
+}
+
+/// CoWIN's message for a full session (`APPOIN0040`).
+pub const SESSION_FULL_MESSAGE: &str = "This vaccination center is completely booked for the selected date. Please try another date or vaccination center.";
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => ApiError::NotFound,
+            StorageError::Conflict(kind) => conflict_for(kind),
+            StorageError::Unavailable(m) => ApiError::Unavailable(m),
+            StorageError::Config(m) => {
+                ApiError::Internal(anyhow::anyhow!("storage configuration: {m}"))
+            }
+            StorageError::Other(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+fn conflict_for(kind: ConflictKind) -> ApiError {
+    match kind {
+        ConflictKind::SessionFull => ApiError::conflict("APPOIN0040", SESSION_FULL_MESSAGE),
+        ConflictKind::SessionClosed => {
+            ApiError::conflict("APPOIN0041", "This session has been cancelled by the centre")
+        }
+        ConflictKind::AlreadyBooked => {
+            ApiError::conflict("APPOIN0042", "Beneficiary already has an appointment for this dose")
+        }
+        ConflictKind::DuplicatePhotoId => ApiError::conflict(
+            "BENREG0001",
+            "A beneficiary with this photo ID is already registered",
+        ),
+        ConflictKind::TooManyBeneficiaries => ApiError::conflict(
+            "BENREG0002",
+            "The maximum number of beneficiaries is already registered with this mobile number",
+        ),
+        ConflictKind::BeneficiaryInUse => ApiError::conflict(
+            "BENREG0003",
+            "This beneficiary has an active appointment or a recorded dose and cannot be deleted",
+        ),
+        ConflictKind::AppointmentNotChangeable => {
+            ApiError::conflict("APPOIN0060", "This appointment cannot be cancelled or rescheduled")
+        }
+        ConflictKind::DoseAlreadyRecorded => {
+            ApiError::conflict("VACCIN0001", "This dose is already recorded")
+        }
+    }
+}
+
+impl From<MobileError> for ApiError {
+    fn from(e: MobileError) -> Self {
+        match e {
+            MobileError::Missing => ApiError::bad_request("USRAUT0010", "Mobile is Required"),
+            MobileError::Invalid => ApiError::bad_request("USRAUT0011", "Invalid mobile number"),
+        }
+    }
+}
+
+impl From<OtpError> for ApiError {
+    fn from(e: OtpError) -> Self {
+        match e {
+            OtpError::Wrong => ApiError::bad_request("USRAUT0014", "Invalid OTP"),
+            OtpError::Expired => {
+                ApiError::bad_request("USRAUT0016", "OTP expired, please request a new one")
+            }
+            OtpError::Used => {
+                ApiError::bad_request("USRAUT0017", "OTP already used, please request a new one")
+            }
+            OtpError::TooManyAttempts => ApiError::bad_request(
+                "USRAUT0018",
+                "Too many wrong attempts, please request a new OTP",
+            ),
+        }
+    }
+}
+
+impl From<BeneficiaryError> for ApiError {
+    fn from(e: BeneficiaryError) -> Self {
+        let code = match e {
+            BeneficiaryError::NameMissing | BeneficiaryError::NameInvalid => "BENREG0010",
+            BeneficiaryError::BirthYearInvalid | BeneficiaryError::BirthYearOutOfRange { .. } => {
+                "BENREG0011"
+            }
+            BeneficiaryError::GenderInvalid => "BENREG0012",
+            BeneficiaryError::IdTypeInvalid => "BENREG0013",
+            BeneficiaryError::IdNumberInvalid { .. } => "BENREG0014",
+            BeneficiaryError::ComorbidityInvalid => "BENREG0015",
+        };
+        ApiError::bad_request(code, e.to_string())
+    }
+}
+
+impl From<EligibilityError> for ApiError {
+    fn from(e: EligibilityError) -> Self {
+        let code = match e {
+            EligibilityError::AgeOutsideSession { .. } | EligibilityError::TooYoung { .. } => {
+                "APPOIN0050"
+            }
+            EligibilityError::WrongDose { .. } | EligibilityError::SeriesComplete { .. } => {
+                "APPOIN0051"
+            }
+            EligibilityError::VaccineMismatch { .. } => "APPOIN0052",
+            EligibilityError::TooEarly { .. } | EligibilityError::TooLate { .. } => "APPOIN0053",
+            EligibilityError::AlreadyBooked { .. } => "APPOIN0042",
+            EligibilityError::UnknownVaccine(_) => "APPOIN0054",
+        };
+        ApiError::conflict(code, e.to_string())
+    }
+}
+
+/// Result alias for handlers and services.
+pub type ApiResult<T> = Result<T, ApiError>;

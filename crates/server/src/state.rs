@@ -1,0 +1,98 @@
+//! Everything a request handler can reach, built once at start-up.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tika_domain::country::CountryPack;
+use tika_storage::DynStore;
+
+use crate::cache::SessionCache;
+use crate::clock::{Clock, local_today};
+use crate::config::ServerConfig;
+use crate::keys::Keys;
+use crate::metrics::Metrics;
+use crate::notify::Notifier;
+use crate::services::search::ResponseCache;
+
+/// Shared state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The parts of [`AppState`].
+pub struct Inner {
+    /// Database.
+    pub store: DynStore,
+    /// Country pack.
+    pub pack: Arc<CountryPack>,
+    /// Slot-search cache.
+    pub cache: SessionCache,
+    /// Cached search responses.
+    pub responses: ResponseCache,
+    /// Secret keys.
+    pub keys: Keys,
+    /// Settings.
+    pub config: ServerConfig,
+    /// SMS gateway.
+    pub notifier: Arc<dyn Notifier>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Rate limiters.
+    pub limits: Limits,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Assembles the state.
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+
+    /// Now in unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now().timestamp_millis()
+    }
+
+    /// Today in the country's time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        local_today(self.clock.now(), self.pack.timezone_offset_minutes)
+    }
+
+    /// The beneficiary limit per mobile in force.
+    pub fn max_beneficiaries(&self) -> u32 {
+        self.config.max_beneficiaries_per_mobile.unwrap_or(self.pack.max_beneficiaries_per_mobile)
+    }
+}
+
+/// Per-IP limiters (GCRA via `governor`); `None` when turned off.
+pub struct Limits {
+    /// Public slot search, per IP.
+    pub public_search: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// OTP requests, per IP.
+    pub otp_per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl Limits {
+    /// Builds the limiters from the configuration (a count per period, bursting up to the count).
+    pub fn new(config: &ServerConfig) -> Self {
+        let keyed = |count: u32, period: Duration| {
+            let n = NonZeroU32::new(count)?;
+            let quota = Quota::with_period(period / count)?.allow_burst(n);
+            Some(RateLimiter::keyed(quota))
+        };
+        Self {
+            public_search: keyed(config.public_rate_limit, Duration::from_secs(300)),
+            otp_per_ip: keyed(config.otp_per_ip_per_hour, Duration::from_secs(3600)),
+        }
+    }
+}
