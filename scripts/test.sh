@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Runs every Tika test, the way CI does:
+#   formatting, clippy -D warnings, unit tests, the storage contract suite and the API tests on
+#   SQLite AND PostgreSQL, and the citizen pages end to end in headless Chromium (both backends).
+# On a fresh Debian machine it installs what it needs (PostgreSQL, Chromium, poppler-utils,
+# Node packages) and starts a private PostgreSQL when none answers on 127.0.0.1:5432.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+log() { printf '\n==> %s\n' "$*"; }
+
+apt_updated=0
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing packages ($*) and not root: install them with apt-get and re-run" >&2
+    exit 1
+  fi
+  if [ "$apt_updated" = 0 ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# --- tools ------------------------------------------------------------------------------------
+missing=()
+command -v psql >/dev/null || missing+=(postgresql-client)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v pdftotext >/dev/null || missing+=(poppler-utils)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then log "installing ${missing[*]}"; apt_install "${missing[@]}"; fi
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+PG_STARTED_DIR=""
+cleanup() {
+  if [ -n "$PG_STARTED_DIR" ]; then
+    su postgres -c "$(ls -d /usr/lib/postgresql/*/bin | tail -1)/pg_ctl -D $PG_STARTED_DIR/data -m fast stop" >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
+
+pg_answers() { psql "$1" -Atqc 'select 1' >/dev/null 2>&1; }
+
+if [ -n "${TIKA_TEST_PG_URL:-}" ] && pg_answers "$TIKA_TEST_PG_URL"; then
+  log "using PostgreSQL at TIKA_TEST_PG_URL"
+elif pg_answers "postgres://postgres@127.0.0.1:5432/postgres"; then
+  export TIKA_TEST_PG_URL="postgres://postgres@127.0.0.1:5432/postgres"
+  log "using the PostgreSQL already running on 127.0.0.1:5432"
+else
+  PGBIN=$(ls -d /usr/lib/postgresql/*/bin | tail -1)
+  PG_STARTED_DIR=$(mktemp -d /tmp/tika-pg.XXXXXX)
+  chown postgres:postgres "$PG_STARTED_DIR"
+  log "starting a private PostgreSQL in $PG_STARTED_DIR on port 55432"
+  su postgres -c "$PGBIN/initdb -D $PG_STARTED_DIR/data -U postgres --auth=trust -E UTF8" >/dev/null
+  su postgres -c "$PGBIN/pg_ctl -D $PG_STARTED_DIR/data -l $PG_STARTED_DIR/server.log -w -o '-c listen_addresses=127.0.0.1 -p 55432 -k $PG_STARTED_DIR -c max_connections=300 -c fsync=on' start" >/dev/null
+  export TIKA_TEST_PG_URL="postgres://postgres@127.0.0.1:55432/postgres"
+  pg_answers "$TIKA_TEST_PG_URL" || { echo "PostgreSQL did not start" >&2; cat "$PG_STARTED_DIR/server.log" >&2; exit 1; }
+fi
+# Databases left by earlier runs (each test makes its own).
+for db in $(psql "$TIKA_TEST_PG_URL" -Atqc "select datname from pg_database where datname like 'tika_test_%' or datname like 'tika_e2e_%'"); do
+  psql "$TIKA_TEST_PG_URL" -qc "drop database if exists $db" >/dev/null 2>&1 || true
+done
+
+# --- Rust -------------------------------------------------------------------------------------
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+log "cargo test (SQLite and PostgreSQL)"
+cargo test --workspace --locked
+log "building the tika binary for the browser tests"
+cargo build -p tika --locked
+
+# --- browser ----------------------------------------------------------------------------------
+log "browser tests in headless Chromium (SQLite and PostgreSQL)"
+(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+TIKA_BIN="$ROOT/target/debug/tika" node e2e/run.mjs
