@@ -7,7 +7,8 @@
 //! reached the disk.
 
 use futures::future::BoxFuture;
-use sqlx::AnyConnection;
+use sqlx::any::AnyConnectOptions;
+use sqlx::{AnyConnection, ConnectOptions};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{Backend, StorageError, StorageResult};
@@ -79,10 +80,10 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task on a dedicated connection.
-    pub(crate) fn spawn(conn: AnyConnection, backend: Backend) -> Self {
+    /// Starts the writer task on a dedicated connection; `options` reopen it if it breaks.
+    pub(crate) fn spawn(conn: AnyConnection, backend: Backend, options: AnyConnectOptions) -> Self {
         let (queue, rx) = mpsc::channel::<Box<dyn Job>>(16_384);
-        tokio::spawn(run(conn, backend, rx));
+        tokio::spawn(run(conn, backend, options, rx));
         Self { queue }
     }
 
@@ -103,7 +104,26 @@ async fn exec(conn: &mut AnyConnection, sql: &'static str) -> Result<(), String>
     sqlx::query(sql).execute(&mut *conn).await.map(|_| ()).map_err(|e| e.to_string())
 }
 
-async fn run(mut conn: AnyConnection, backend: Backend, mut rx: mpsc::Receiver<Box<dyn Job>>) {
+/// Opens a writer connection with the backend's session settings.
+pub(crate) async fn open_writer(
+    options: &AnyConnectOptions,
+    backend: Backend,
+) -> Result<AnyConnection, sqlx::Error> {
+    let mut conn = options.connect().await?;
+    let setup = match backend {
+        Backend::Sqlite => crate::sql::SQLITE_PRAGMAS,
+        Backend::Postgres => "SET synchronous_commit = on",
+    };
+    sqlx::raw_sql(setup).execute(&mut conn).await?;
+    Ok(conn)
+}
+
+async fn run(
+    mut conn: AnyConnection,
+    backend: Backend,
+    options: AnyConnectOptions,
+    mut rx: mpsc::Receiver<Box<dyn Job>>,
+) {
     let begin = match backend {
         Backend::Sqlite => "BEGIN IMMEDIATE",
         Backend::Postgres => "BEGIN",
@@ -119,7 +139,18 @@ async fn run(mut conn: AnyConnection, backend: Backend, mut rx: mpsc::Receiver<B
         }
         let n_ops = batch.len();
         let mut done: Vec<Box<dyn Done>> = Vec::with_capacity(n_ops);
-        let started = exec(&mut conn, begin).await;
+        let mut started = exec(&mut conn, begin).await;
+        if started.is_err() {
+            // The connection may have broken (server restart, network): reopen it once.
+            match open_writer(&options, backend).await {
+                Ok(fresh) => {
+                    tracing::warn!("writer connection reopened");
+                    conn = fresh;
+                    started = exec(&mut conn, begin).await;
+                }
+                Err(e) => tracing::error!(error = %e, "writer could not reconnect"),
+            }
+        }
         if let Err(e) = started {
             tracing::error!(error = %e, "writer could not begin a transaction");
             for job in batch.drain(..) {

@@ -496,3 +496,23 @@ fn migration_trees_have_the_same_files() {
     assert_eq!(names("sqlite"), names("postgres"));
     assert!(!names("sqlite").is_empty());
 }
+
+/// A PostgreSQL restart or a dropped connection must not leave the writer broken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_writer_reconnects_after_its_connection_is_killed() {
+    use sqlx::Connection;
+    let w = World::new(Backend::Postgres).await;
+    let sid = w.session(5, 5).await;
+    let db_name = w.db.url.rsplit('/').next().unwrap().to_owned();
+    let mut admin = sqlx::AnyConnection::connect(&tika_test_support::pg_admin_url()).await.unwrap();
+    let killed: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{db_name}'"
+    )))
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(killed >= 1, "the store's connections were terminated");
+    let p = w.person(w.account, "111100000009").await;
+    w.store().book(&w.booking(sid, DoseNumber::FIRST, &[&p])).await.unwrap();
+    assert_eq!(booked(&w, sid).await, (1, 0));
+}

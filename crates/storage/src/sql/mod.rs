@@ -34,7 +34,7 @@ pub struct SqlStore {
 
 /// SQLite settings applied to every connection: WAL with full fsync on commit (an acknowledged
 /// write survives a power cut), foreign keys on, and a busy timeout instead of instant errors.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY; \
      PRAGMA cache_size = -65536;";
 
@@ -89,16 +89,16 @@ pub async fn connect(url: &str, read_connections: u32) -> StorageResult<Arc<SqlS
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
-                    conn.execute(SQLITE_PRAGMAS).await?;
+                    sqlx::raw_sql(SQLITE_PRAGMAS).execute(&mut *conn).await?;
                 }
                 Ok(())
             })
         })
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .map_err(StorageError::from_sqlx)?;
 
-    let writer = Writer::spawn(writer_conn, backend);
+    let writer = Writer::spawn(writer_conn, backend, options);
     Ok(Arc::new(SqlStore { backend, read, writer }))
 }
 
