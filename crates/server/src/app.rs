@@ -73,14 +73,17 @@ pub fn router(state: AppState) -> Router {
         .allow_methods(Any)
         .allow_headers(Any)
         .max_age(Duration::from_secs(3600));
-    let api = crate::api::router().route("/openapi.json", get(openapi)).layer(cors);
+    // The API's own fallback sits inside the CORS layer, so browsers can read its 404s too.
+    let api = crate::api::router()
+        .route("/openapi.json", get(openapi))
+        .fallback(|| async { crate::error::ApiError::NotFound })
+        .layer(cors);
     Router::new()
         .nest("/api", api)
         .merge(crate::pages::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .fallback(|| async { crate::error::ApiError::NotFound })
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
         .with_state(state)

@@ -71,5 +71,6 @@ pub fn router() -> Router<AppState> {
             get(|| async { asset(APP_JS.as_bytes(), "text/javascript; charset=utf-8") }),
         )
         .route("/favicon.ico", get(|| async { asset(FAVICON, "image/svg+xml") }))
+        .fallback(|| async { context::PageError::from(crate::error::ApiError::NotFound) })
         .layer(axum::middleware::from_fn(context::middleware))
 }
