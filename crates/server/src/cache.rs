@@ -63,6 +63,9 @@ pub struct SessionInfo {
     booked_dose1: AtomicU32,
     booked_dose2: AtomicU32,
     active: AtomicBool,
+    /// Seats claimed by this process's bookings still in flight, per dose (see [`SeatClaim`]).
+    claimed_dose1: AtomicU32,
+    claimed_dose2: AtomicU32,
 }
 
 impl SessionInfo {
@@ -85,6 +88,10 @@ impl SessionInfo {
     pub fn is_active(&self) -> bool {
         self.active.load(Ordering::Relaxed)
     }
+
+    fn claimed(&self, dose: DoseNumber) -> &AtomicU32 {
+        if dose == DoseNumber::FIRST { &self.claimed_dose1 } else { &self.claimed_dose2 }
+    }
 }
 
 /// One immutable snapshot of places and sessions.
@@ -106,7 +113,13 @@ pub struct Index {
     pub from: NaiveDate,
     /// Dates covered.
     pub to: NaiveDate,
+    /// Which build this is: every rebuild gets a new number, so anything derived from an older
+    /// index (a kept response body) can tell it is from another snapshot.
+    pub epoch: u64,
 }
+
+/// Numbers the index builds of this process.
+static BUILDS: AtomicU64 = AtomicU64::new(0);
 
 impl Index {
     fn build(
@@ -116,7 +129,8 @@ impl Index {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Self {
-        let mut idx = Index { from, to, ..Index::default() };
+        let epoch = BUILDS.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut idx = Index { from, to, epoch, ..Index::default() };
         for c in centers {
             let pos = u32::try_from(idx.centers.len()).unwrap_or(u32::MAX);
             let district = pack.district(c.district_id);
@@ -151,6 +165,8 @@ impl Index {
                 booked_dose1: AtomicU32::new(s.booked_dose1),
                 booked_dose2: AtomicU32::new(s.booked_dose2),
                 active: AtomicBool::new(s.active),
+                claimed_dose1: AtomicU32::new(0),
+                claimed_dose2: AtomicU32::new(0),
             });
         }
         let sessions = &idx.sessions;
@@ -225,8 +241,51 @@ impl Index {
     }
 }
 
+/// What the cache says about letting a booking go to the database now.
+#[derive(Debug)]
+pub enum Admission {
+    /// Go on; the claim holds the seats in memory until it is dropped.
+    Go(SeatClaim),
+    /// The committed seat counts show the session full (or cancelled).
+    Full,
+    /// Bookings already in flight in this process could take every seat left: wait for one
+    /// of them to finish, then ask again.
+    Wait,
+    /// The session is not in memory: only the database can tell.
+    Unknown,
+}
+
+/// Seats a booking in flight may take, held in memory so that a booking storm sends only as
+/// many bookings to the database at once as there are seats left.  Dropping it gives the seats
+/// back and wakes the bookings waiting for them; drop it only after the booking's outcome has
+/// been written through to the cache.
+#[derive(Debug)]
+pub struct SeatClaim {
+    index: Arc<Index>,
+    pos: u32,
+    dose: DoseNumber,
+    seats: u32,
+    released: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for SeatClaim {
+    fn drop(&mut self) {
+        let s = &self.index.sessions[self.pos as usize];
+        let left = s.claimed(self.dose).fetch_sub(self.seats, Ordering::AcqRel) - self.seats;
+        // Waiters only need waking when their answer may have changed: nothing is in flight any
+        // more (each can now be told "full" or go on), or seats are free that no booking in
+        // flight claims (this booking failed).  A booking that took its seats leaves both
+        // unchanged, so a storm of 150 successes wakes the waiting thousands once, not 150 times.
+        if left == 0 || s.available(self.dose) > left {
+            self.released.notify_waiters();
+        }
+    }
+}
+
 /// The cache: the current index plus the bookkeeping to keep it fresh.
 pub struct SessionCache {
+    /// Woken whenever a [`SeatClaim`] is given back.
+    released: Arc<tokio::sync::Notify>,
     index: ArcSwap<Index>,
     store: DynStore,
     pack: Arc<CountryPack>,
@@ -246,6 +305,7 @@ impl SessionCache {
         now_ms: i64,
     ) -> StorageResult<Self> {
         let cache = Self {
+            released: Arc::new(tokio::sync::Notify::new()),
             index: ArcSwap::from_pointee(Index::default()),
             store,
             pack,
@@ -310,6 +370,48 @@ impl SessionCache {
         if !self.index().apply(session) {
             self.needs_rebuild.store(true, Ordering::Relaxed);
         }
+    }
+
+    /// Decides whether a booking of `seats` seats for `dose` may go to the database now (see
+    /// [`Admission`]).  Only the committed counts refuse; seats claimed by bookings in flight
+    /// only make the caller wait, since those bookings may still fail.
+    pub fn admit(&self, id: SessionId, dose: DoseNumber, seats: u32) -> Admission {
+        let index = self.index();
+        let Some(&pos) = index.session_pos.get(&id) else { return Admission::Unknown };
+        let s = &index.sessions[pos as usize];
+        let available = s.available(dose);
+        if !s.is_active() || available < seats {
+            return Admission::Full;
+        }
+        let claimed = s.claimed(dose);
+        let mut current = claimed.load(Ordering::Acquire);
+        loop {
+            if current.saturating_add(seats) > available {
+                return Admission::Wait;
+            }
+            match claimed.compare_exchange_weak(
+                current,
+                current + seats,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(now) => current = now,
+            }
+        }
+        Admission::Go(SeatClaim {
+            index: Arc::clone(&index),
+            pos,
+            dose,
+            seats,
+            released: Arc::clone(&self.released),
+        })
+    }
+
+    /// Notified whenever a [`SeatClaim`] is given back (register before calling
+    /// [`SessionCache::admit`], so a release in between is not missed).
+    pub fn claim_released(&self) -> &tokio::sync::Notify {
+        &self.released
     }
 
     /// Asks for a rebuild at the next refresh (new sessions were added).

@@ -116,11 +116,18 @@ impl Params {
     }
 }
 
-/// Whether the client accepts gzip.
+/// Whether the client accepts gzip (`gzip;q=0` means it does not).
 pub fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
     headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(|v| {
         v.split(',').any(|e| {
-            e.trim().split(';').next().is_some_and(|n| n.trim().eq_ignore_ascii_case("gzip"))
+            let mut parts = e.split(';');
+            let is_gzip = parts.next().is_some_and(|n| n.trim().eq_ignore_ascii_case("gzip"));
+            let refused = parts.any(|p| {
+                let p = p.trim();
+                p.get(..2).is_some_and(|k| k.eq_ignore_ascii_case("q="))
+                    && p[2..].trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
+            });
+            is_gzip && !refused
         })
     })
 }

@@ -1,6 +1,7 @@
 //! Booking, rescheduling and cancelling appointments, and the appointment slip.
 
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 use tika_domain::eligibility::{Candidate, PastDose, SessionFacts, check_booking};
@@ -14,6 +15,7 @@ use tika_storage::{
 
 use super::auth::Principal;
 use super::registration::{find_own, require_protected};
+use crate::cache::{Admission, SeatClaim};
 use crate::error::{ApiError, ApiResult, SESSION_FULL_MESSAGE};
 use crate::state::AppState;
 
@@ -93,6 +95,47 @@ fn refuse_if_known_full(
     Ok(())
 }
 
+/// The longest a booking waits for the bookings ahead of it before going to the database
+/// regardless.
+const MAX_ADMISSION_WAIT: Duration = Duration::from_secs(5);
+
+/// Lets a booking go to the database only while this process's bookings in flight cannot
+/// already take every seat left.  Under a storm (10,000 attempts on 150 seats) only about as
+/// many attempts as there are seats do the database work at once; the others wait for them
+/// and are then refused from memory, exactly as `refuse_if_known_full` refuses once the
+/// committed counts show the session full, or go on if a booking ahead of them failed.  Every
+/// booking that goes on is still decided by the database's conditional update.
+async fn admit(
+    state: &AppState,
+    id: SessionId,
+    dose: DoseNumber,
+    n: usize,
+) -> ApiResult<Option<SeatClaim>> {
+    let seats = u32::try_from(n).unwrap_or(u32::MAX);
+    let deadline = Instant::now() + MAX_ADMISSION_WAIT;
+    loop {
+        let released = state.cache.claim_released().notified();
+        tokio::pin!(released);
+        released.as_mut().enable();
+        match state.cache.admit(id, dose, seats) {
+            Admission::Go(claim) => return Ok(Some(claim)),
+            Admission::Unknown => return Ok(None),
+            Admission::Full => {
+                state.metrics.bookings.with_label_values(&["full"]).inc();
+                return Err(ApiError::conflict("APPOIN0040", SESSION_FULL_MESSAGE));
+            }
+            Admission::Wait => {}
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        // Woken by a release; the timeout is only a safety net.
+        let _ = tokio::time::timeout((deadline - now).min(Duration::from_millis(100)), released)
+            .await;
+    }
+}
+
 /// Checks eligibility for everyone, with their history and active bookings.
 async fn check_everyone(
     state: &AppState,
@@ -168,7 +211,7 @@ pub async fn schedule(
     if refs.is_empty() {
         return Err(ApiError::missing("beneficiaries"));
     }
-    refuse_if_known_full(state, session_id, dose, refs.len())?;
+    let claim = admit(state, session_id, dose, refs.len()).await?;
     let (session, slot) = bookable_session(state, session_id, req.slot.as_deref()).await?;
     let mut people = Vec::with_capacity(refs.len());
     let mut seen = HashSet::new();
@@ -203,6 +246,8 @@ pub async fn schedule(
     };
     let outcome = state.store.book(&booking).await;
     write_through(state, session_id).await;
+    // Only now, with the outcome in the cache, may the bookings waiting for these seats look.
+    drop(claim);
     match outcome {
         Ok(()) => {
             state.metrics.bookings.with_label_values(&["booked"]).inc();

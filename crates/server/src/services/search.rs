@@ -1,8 +1,9 @@
 //! Slot search: CoWIN's `findBy*` and `calendarBy*` answers, built from the in-memory index.
 //!
 //! Bodies are serialized once and kept (plain and gzip) per query; a kept body is reused while
-//! its districts have not changed, and for at most `search_max_staleness` after they have, so a
-//! booking storm costs one rebuild per second per query instead of one per request.
+//! the index it was built from is current and its districts have not changed, and for at most
+//! `search_max_staleness` after either changed, so a booking storm costs one rebuild per second
+//! per query instead of one per request.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -172,6 +173,7 @@ pub struct CachedBody {
     pub plain: Bytes,
     /// The same, gzip-compressed.
     pub gzip: Bytes,
+    epoch: u64,
     generation: u64,
     built_at_ms: i64,
 }
@@ -293,7 +295,8 @@ pub fn search(
     let max_stale = i64::try_from(state.config.search_max_staleness.as_millis()).unwrap_or(2_000);
     let key: Key = (q, date, vaccine.clone(), lang);
     if let Some(hit) = state.responses.entries.read().get(&key)
-        && (hit.generation == generation || now - hit.built_at_ms < max_stale)
+        && ((hit.epoch == index.epoch && hit.generation == generation)
+            || now - hit.built_at_ms < max_stale)
     {
         return Ok(Arc::clone(hit));
     }
@@ -307,6 +310,7 @@ pub fn search(
     let body = Arc::new(CachedBody {
         plain: Bytes::from(plain),
         gzip: Bytes::from(gzip),
+        epoch: index.epoch,
         generation,
         built_at_ms: now,
     });

@@ -200,8 +200,17 @@ pub(super) async fn sessions_changed_since(
     from: NaiveDate,
     to: NaiveDate,
 ) -> StorageResult<Vec<Session>> {
+    // Called every second by every server's search cache, so it must read only the few rows
+    // that changed.  Without statistics SQLite's planner prefers the `date` index, whose range
+    // covers every session of the window (a full scan each second at national scale); the unary
+    // `+` keeps it on `sessions_updated`.  PostgreSQL plans from its statistics.
+    let date = match store.backend {
+        crate::Backend::Sqlite => "+date",
+        crate::Backend::Postgres => "date",
+    };
     let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {SESSION_COLS} FROM sessions WHERE updated_at >= $1 AND date >= $2 AND date <= $3 ORDER BY updated_at"
+        "SELECT {SESSION_COLS} FROM sessions WHERE updated_at >= $1 AND {date} >= $2 AND {date} <= $3 \
+         ORDER BY updated_at"
     )))
     .bind(since_ms)
     .bind(date_str(from))

@@ -1,0 +1,19 @@
+//! API integration tests: every test runs on SQLite and on PostgreSQL, through the real router.
+//!
+//! Every response to a documented `/api/v2` operation is also checked against `openapi.json`
+//! (status documented, body valid against the documented schema) by the harness.
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on the first unexpected error")]
+
+mod harness;
+mod schema;
+
+mod beneficiaries;
+mod booking;
+mod http;
+mod meta;
+mod openapi;
+mod otp;
+mod races;
+mod search;
+mod slip;
+mod tokens;
