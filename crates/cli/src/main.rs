@@ -1,5 +1,7 @@
-//! `tika`: one binary for every role — serve the system, migrate, check the configuration.
+//! `tika`: one binary for every role — serve the system, migrate, check the configuration,
+//! benchmark.
 
+mod bench;
 mod config;
 mod demo;
 mod run;
@@ -30,6 +32,9 @@ enum Command {
     CheckConfig(run::StoreArgs),
     /// Print a documented example configuration file.
     DefaultConfig,
+    /// Measure the speed targets (search, booking storm, registrations) on this machine.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +55,8 @@ fn main() -> ExitCode {
                 print!("{}", config::Config::example_toml());
                 Ok(())
             }
+            // The benchmark builds its own server and load-generator runtimes.
+            Command::Bench(b) => tokio::task::spawn_blocking(move || bench::run(b)).await?,
         }
     });
     match result {

@@ -131,8 +131,8 @@ async fn admit(
             return Ok(None);
         }
         // Woken by a release; the timeout is only a safety net.
-        let _ = tokio::time::timeout((deadline - now).min(Duration::from_millis(100)), released)
-            .await;
+        let _ =
+            tokio::time::timeout((deadline - now).min(Duration::from_millis(100)), released).await;
     }
 }
 
