@@ -1,4 +1,4 @@
-//! Writes a sample appointment slip (a long Hindi name and an English one) to the path given
+//! Writes a sample appointment slip (Hindi, mixed and English names) to the path given
 //! as the first argument, then times repeated renders.
 //!
 //! `cargo run -p tika_pdf --release --example slip -- /tmp/slip.pdf`
@@ -9,7 +9,7 @@ use tika_pdf::{AppointmentSlip, SlipPerson, render_appointment_slip};
 
 fn sample() -> AppointmentSlip {
     AppointmentSlip {
-        appointment_id: "APT-2026-11-0004821".to_owned(),
+        appointment_id: "0f8e4a52-6a3c-4d4e-9a51-3b7f2f7f1c2a".to_owned(),
         center_name: "प्राथमिक स्वास्थ्य केंद्र सारनाथ / PHC Sarnath".to_owned(),
         center_address: "Ashok Marg, near Dhamek Stupa, Sarnath".to_owned(),
         block_name: "Chiraigaon".to_owned(),
@@ -29,6 +29,14 @@ fn sample() -> AppointmentSlip {
                 reference_id: "73914825066183".to_owned(),
                 photo_id: "Aadhaar Card ********9999".to_owned(),
                 security_code: "4821".to_owned(),
+            },
+            SlipPerson {
+                name: "पार्थ सारथी मिश्र / Parth Sarathi Mishra".to_owned(),
+                birth_year: 2001,
+                gender: "Male".to_owned(),
+                reference_id: "73914825066185".to_owned(),
+                photo_id: "Driving License ********1234".to_owned(),
+                security_code: "7260".to_owned(),
             },
             SlipPerson {
                 name: "Rajesh Kumar Venkataraman Subramanian".to_owned(),

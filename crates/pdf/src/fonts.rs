@@ -25,6 +25,14 @@ pub enum Family {
 }
 
 impl Family {
+    /// The script a run of this family is shaped as.
+    pub fn script(self) -> rustybuzz::Script {
+        match self {
+            Family::Latin => rustybuzz::script::LATIN,
+            Family::Devanagari => rustybuzz::script::DEVANAGARI,
+        }
+    }
+
     /// The other family, used as the fallback when a font lacks a character.
     pub fn other(self) -> Family {
         match self {
@@ -40,19 +48,35 @@ pub struct LoadedFont {
     pub pdf: krilla::text::Font,
     /// The same font parsed for shaping and measuring.
     pub face: rustybuzz::Face<'static>,
+    /// The rustybuzz shaping plan for left-to-right text in the family's script, built once
+    /// because building a plan costs far more than shaping a short line.
+    pub plan: rustybuzz::ShapePlan,
     /// Font units per em, as `f32`.
     pub units_per_em: f32,
 }
 
 impl LoadedFont {
-    fn load(name: &'static str, data: &'static [u8]) -> Result<Self, PdfError> {
+    fn load(name: &'static str, data: &'static [u8], family: Family) -> Result<Self, PdfError> {
         let face = rustybuzz::Face::from_slice(data, 0).ok_or(PdfError::Font(name))?;
         let pdf = krilla::text::Font::new(data.into(), 0).ok_or(PdfError::Font(name))?;
         let units_per_em = face.units_per_em() as f32;
         if units_per_em <= 0.0 {
             return Err(PdfError::Font(name));
         }
-        Ok(Self { pdf, face, units_per_em })
+        let plan = rustybuzz::ShapePlan::new(
+            &face,
+            rustybuzz::Direction::LeftToRight,
+            Some(family.script()),
+            None,
+            &[],
+        );
+        Ok(Self { pdf, face, plan, units_per_em })
+    }
+
+    /// The advance width of glyph `id` in the font's horizontal metrics, in ems.
+    pub fn advance(&self, id: u16) -> f32 {
+        self.face.glyph_hor_advance(rustybuzz::ttf_parser::GlyphId(id)).map_or(0.0, f32::from)
+            / self.units_per_em
     }
 
     /// Whether this font's character map has a glyph for `c`.
@@ -80,11 +104,16 @@ impl FontSet {
     }
 
     fn load() -> Result<FontSet, PdfError> {
-        let latin = LoadedFont::load("NotoSans-Regular.ttf", NOTO_SANS_REGULAR)?;
-        let latin_bold = LoadedFont::load("NotoSans-Bold.ttf", NOTO_SANS_BOLD)?;
-        let deva =
-            LoadedFont::load("NotoSansDevanagari-Regular.ttf", NOTO_SANS_DEVANAGARI_REGULAR)?;
-        let deva_bold = LoadedFont::load("NotoSansDevanagari-Bold.ttf", NOTO_SANS_DEVANAGARI_BOLD)?;
+        use Family::{Devanagari, Latin};
+        let latin = LoadedFont::load("NotoSans-Regular.ttf", NOTO_SANS_REGULAR, Latin)?;
+        let latin_bold = LoadedFont::load("NotoSans-Bold.ttf", NOTO_SANS_BOLD, Latin)?;
+        let deva = LoadedFont::load(
+            "NotoSansDevanagari-Regular.ttf",
+            NOTO_SANS_DEVANAGARI_REGULAR,
+            Devanagari,
+        )?;
+        let deva_bold =
+            LoadedFont::load("NotoSansDevanagari-Bold.ttf", NOTO_SANS_DEVANAGARI_BOLD, Devanagari)?;
         let (mut ascent, mut descent) = (0.0_f32, 0.0_f32);
         for f in [&latin, &latin_bold, &deva, &deva_bold] {
             ascent = ascent.max(f32::from(f.face.ascender()) / f.units_per_em);

@@ -143,8 +143,22 @@ pub fn text_block(
     style: TextStyle,
     align: Align,
 ) -> (Vec<Op>, f32) {
-    let lh = fonts.line_height(style.size);
     let lines = wrap(fonts, text, style.bold, style.size, width);
+    lines_block(fonts, x, top, width, &lines, style, align)
+}
+
+/// Lays out already wrapped `lines` in a box of `width` starting at `(x, top)`; returns the
+/// ops and the height used (one line height per line, empty lines included).
+pub fn lines_block(
+    fonts: &FontSet,
+    x: f32,
+    top: f32,
+    width: f32,
+    lines: &[String],
+    style: TextStyle,
+    align: Align,
+) -> (Vec<Op>, f32) {
+    let lh = fonts.line_height(style.size);
     let mut ops = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
         if line.is_empty() {
@@ -208,6 +222,40 @@ impl Default for TableStyle {
     }
 }
 
+/// Wraps every cell of a row to its column (the column width less the padding on both sides).
+///
+/// Extra cells beyond `widths` are ignored.
+pub fn wrap_cells(
+    fonts: &FontSet,
+    widths: &[f32],
+    cells: &[Cell],
+    style: &TableStyle,
+) -> Vec<Vec<String>> {
+    cells
+        .iter()
+        .zip(widths)
+        .map(|(cell, w)| {
+            let inner = (w - 2.0 * style.padding).max(1.0);
+            wrap(fonts, &cell.text, cell.style.bold, cell.style.size, inner)
+        })
+        .collect()
+}
+
+/// Height of a row whose cells hold `lines`: the tallest cell plus the padding.
+pub fn row_height(
+    fonts: &FontSet,
+    cells: &[Cell],
+    lines: &[Vec<String>],
+    style: &TableStyle,
+) -> f32 {
+    cells
+        .iter()
+        .zip(lines)
+        .map(|(cell, l)| l.len() as f32 * fonts.line_height(cell.style.size))
+        .fold(0.0_f32, f32::max)
+        + 2.0 * style.padding
+}
+
 /// Lays out one table row at `(x, top)` with the given column widths; returns the ops and the row height.
 ///
 /// Cells are wrapped to their column and centred vertically; the row is as tall as its
@@ -220,30 +268,31 @@ pub fn table_row(
     cells: &[Cell],
     style: &TableStyle,
 ) -> (Vec<Op>, f32) {
+    let lines = wrap_cells(fonts, widths, cells, style);
+    row_from_lines(fonts, x, top, widths, cells, &lines, style)
+}
+
+/// Lays out a table row whose cells are already wrapped into `lines` (see [`wrap_cells`]).
+pub fn row_from_lines(
+    fonts: &FontSet,
+    x: f32,
+    top: f32,
+    widths: &[f32],
+    cells: &[Cell],
+    lines: &[Vec<String>],
+    style: &TableStyle,
+) -> (Vec<Op>, f32) {
     let pad = style.padding;
-    let blocks: Vec<(Vec<Op>, f32)> = cells
-        .iter()
-        .zip(widths)
-        .map(|(cell, w)| {
-            text_block(
-                fonts,
-                0.0,
-                0.0,
-                (w - 2.0 * pad).max(1.0),
-                &cell.text,
-                cell.style,
-                cell.align,
-            )
-        })
-        .collect();
-    let height = blocks.iter().map(|(_, h)| *h).fold(0.0_f32, f32::max) + 2.0 * pad;
+    let height = row_height(fonts, cells, lines, style);
+    let stroke = (style.border_width > 0.0).then_some((style.border, style.border_width));
     let mut ops = Vec::new();
     let mut cx = x;
-    for ((cell, w), (block, h)) in cells.iter().zip(widths).zip(blocks) {
-        let stroke = (style.border_width > 0.0).then_some((style.border, style.border_width));
+    for ((cell, w), cell_lines) in cells.iter().zip(widths).zip(lines) {
         if cell.fill.is_some() || stroke.is_some() {
             ops.push(Op::Rect { x: cx, y: top, w: *w, h: height, fill: cell.fill, stroke });
         }
+        let inner = (w - 2.0 * pad).max(1.0);
+        let (block, h) = lines_block(fonts, 0.0, 0.0, inner, cell_lines, cell.style, cell.align);
         let dy = top + pad + (height - 2.0 * pad - h) / 2.0;
         for op in block {
             if let Op::Text { x, y, text, style } = op {
@@ -290,6 +339,27 @@ impl<'f> Flow<'f> {
         self.fonts
     }
 
+    /// Index of the current page, starting at 0.
+    pub fn page_index(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Space left on the current page below `y`.
+    pub fn room(&self) -> f32 {
+        self.bottom - self.y
+    }
+
+    /// Height of the content area of a whole page.
+    pub fn page_height(&self) -> f32 {
+        self.bottom - self.top
+    }
+
+    /// Ends the current page; the next block goes to the top of a new one.
+    pub fn new_page(&mut self) {
+        self.pages.push(std::mem::take(&mut self.current));
+        self.y = self.top;
+    }
+
     /// Starts a new page if a block of `height` does not fit below `y`; returns whether it did.
     ///
     /// A block taller than a whole page is placed at the top of a fresh page and overflows.
@@ -297,8 +367,7 @@ impl<'f> Flow<'f> {
         if self.y + height <= self.bottom || self.y <= self.top {
             return false;
         }
-        self.pages.push(std::mem::take(&mut self.current));
-        self.y = self.top;
+        self.new_page();
         true
     }
 
@@ -317,8 +386,9 @@ impl<'f> Flow<'f> {
         let lh = self.fonts.line_height(style.size);
         for line in wrap(self.fonts, text, style.bold, style.size, self.width) {
             self.ensure(lh);
+            let line = [line];
             let (ops, h) =
-                text_block(self.fonts, self.left, self.y, self.width, &line, style, align);
+                lines_block(self.fonts, self.left, self.y, self.width, &line, style, align);
             self.push(ops);
             self.y += h;
         }
@@ -333,12 +403,76 @@ impl<'f> Flow<'f> {
     /// Adds a table row at `x` (which may differ from `left`), breaking the page first if
     /// it does not fit; returns whether a new page was started.
     pub fn row(&mut self, x: f32, widths: &[f32], cells: &[Cell], style: &TableStyle) -> bool {
-        let (_, height) = table_row(self.fonts, x, 0.0, widths, cells, style);
-        let broke = self.ensure(height);
-        let (ops, height) = table_row(self.fonts, x, self.y, widths, cells, style);
-        self.push(ops);
-        self.y += height;
-        broke
+        self.table_row(x, widths, None, cells, style)
+    }
+
+    /// Adds a table row at `x`; returns whether a new page was started.
+    ///
+    /// A row that does not fit below `y` goes to a new page, which starts with `header` (a
+    /// row repeated at the top of every page of the table) if given. A row taller than a
+    /// whole page is split between lines over as many pages as it needs.
+    pub fn table_row(
+        &mut self,
+        x: f32,
+        widths: &[f32],
+        header: Option<&[Cell]>,
+        cells: &[Cell],
+        style: &TableStyle,
+    ) -> bool {
+        let fonts = self.fonts;
+        let header_lines = header.map(|h| (h, wrap_cells(fonts, widths, h, style)));
+        let header_height =
+            header_lines.as_ref().map_or(0.0, |(h, l)| row_height(fonts, h, l, style));
+        let mut rest = wrap_cells(fonts, widths, cells, style);
+        let mut broke = false;
+        // y just below the header of a fresh page: nothing is gained by breaking there.
+        let mut fresh_y = None;
+        loop {
+            let height = row_height(fonts, cells, &rest, style);
+            let at_fresh_top = fresh_y.is_some_and(|y| self.y <= y) || self.y <= self.top;
+            // How many lines of each cell fit in what is left of this page.
+            let room = self.room() - 2.0 * style.padding;
+            let fitting: Vec<usize> = cells
+                .iter()
+                .zip(&rest)
+                .map(|(cell, lines)| {
+                    let n = (room / fonts.line_height(cell.style.size)).floor();
+                    if n >= 1.0 { (n as usize).min(lines.len()) } else { 0 }
+                })
+                .collect();
+            let nothing_fits = fitting.iter().all(|n| *n == 0);
+            if self.y + height <= self.bottom || (at_fresh_top && nothing_fits) {
+                // It fits, or the page is too short for even one line: draw it whole.
+                let (ops, h) = row_from_lines(fonts, x, self.y, widths, cells, &rest, style);
+                self.push(ops);
+                self.y += h;
+                return broke;
+            }
+            if height > self.page_height() - header_height || at_fresh_top {
+                // Too tall for any page: fill this one with as many lines as fit.
+                let head: Vec<Vec<String>> = rest
+                    .iter_mut()
+                    .zip(&fitting)
+                    .map(|(lines, n)| lines.drain(..*n).collect())
+                    .collect();
+                if !nothing_fits {
+                    let (ops, h) = row_from_lines(fonts, x, self.y, widths, cells, &head, style);
+                    self.push(ops);
+                    self.y += h;
+                }
+                if rest.iter().all(Vec::is_empty) {
+                    return broke;
+                }
+            }
+            self.new_page();
+            broke = true;
+            if let Some((h, l)) = &header_lines {
+                let (ops, height) = row_from_lines(fonts, x, self.y, widths, h, l, style);
+                self.push(ops);
+                self.y += height;
+            }
+            fresh_y = Some(self.y);
+        }
     }
 
     /// Ends the flow and returns its pages (at least one).
@@ -435,5 +569,86 @@ mod tests {
         let pages = flow.finish();
         assert!(pages.len() >= 3, "{}", pages.len());
         assert!(pages.iter().all(|p| !p.ops.is_empty()));
+    }
+
+    fn row_texts(ops: &[Op]) -> Vec<&str> {
+        ops.iter()
+            .filter_map(|op| match op {
+                Op::Text { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn flow_table_row_repeats_the_header_on_new_pages() {
+        let style = TableStyle::default();
+        let header = [Cell::new("Head", TextStyle::bold(10.0))];
+        let mut flow = Flow::new(fonts(), 40.0, 200.0, 40.0, 200.0);
+        flow.table_row(40.0, &[200.0], None, &header, &style);
+        let mut broke = 0;
+        for i in 0..20 {
+            let cells = [Cell::new(format!("row {i}"), TextStyle::regular(10.0))];
+            broke += usize::from(flow.table_row(40.0, &[200.0], Some(&header), &cells, &style));
+        }
+        let pages = flow.finish();
+        assert_eq!(pages.len(), broke + 1);
+        assert!(pages.len() >= 3);
+        let mut rows = Vec::new();
+        for page in &pages {
+            let texts = row_texts(&page.ops);
+            assert_eq!(texts[0], "Head");
+            rows.extend(texts[1..].iter().map(|t| t.to_string()));
+            for op in &page.ops {
+                if let Op::Rect { y, h, .. } = op {
+                    assert!(y + h <= 200.0 + 0.01, "row below the bottom: {op:?}");
+                }
+            }
+        }
+        assert_eq!(rows, (0..20).map(|i| format!("row {i}")).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn flow_table_row_splits_a_row_taller_than_a_page() {
+        let style = TableStyle::default();
+        let text: String = (0..40).map(|i| format!("word{i} ")).collect();
+        let cells = [
+            Cell::new(text.clone(), TextStyle::regular(10.0)),
+            Cell::new("side", TextStyle::bold(10.0)),
+        ];
+        let widths = [60.0, 60.0];
+        let expected = wrap(fonts(), &text, false, 10.0, 60.0 - 2.0 * style.padding);
+        let mut flow = Flow::new(fonts(), 0.0, 120.0, 0.0, 150.0);
+        flow.space(100.0);
+        assert!(flow.table_row(0.0, &widths, None, &cells, &style));
+        let pages = flow.finish();
+        assert!(pages.len() >= 3, "{}", pages.len());
+        // The first page is used from y = 100 on, not left empty.
+        assert!(!pages[0].ops.is_empty());
+        let mut lines = Vec::new();
+        for page in &pages {
+            for op in &page.ops {
+                match op {
+                    Op::Rect { y, h, .. } => assert!(y + h <= 150.0 + 0.01, "{op:?}"),
+                    Op::Text { text, .. } if text != "side" => lines.push(text.clone()),
+                    _ => {}
+                }
+            }
+        }
+        assert_eq!(lines, expected);
+        let sides = pages.iter().flat_map(|p| row_texts(&p.ops)).filter(|t| *t == "side").count();
+        assert_eq!(sides, 1);
+    }
+
+    #[test]
+    fn flow_table_row_draws_what_cannot_be_split() {
+        // A page too short for even one line must still terminate and keep the text.
+        let style = TableStyle::default();
+        let cells = [Cell::new("one two three", TextStyle::regular(10.0))];
+        let mut flow = Flow::new(fonts(), 0.0, 30.0, 0.0, 5.0);
+        flow.table_row(0.0, &[30.0], None, &cells, &style);
+        let pages = flow.finish();
+        assert_eq!(pages.len(), 1);
+        assert_eq!(row_texts(&pages[0].ops).concat(), "onetwothree");
     }
 }

@@ -1,5 +1,7 @@
 //! Writing laid-out [`Page`]s into PDF bytes with krilla.
 
+use std::ops::Range;
+
 use krilla::Document;
 use krilla::color::rgb;
 use krilla::geom::{Path, PathBuilder, Point, Rect};
@@ -8,9 +10,10 @@ use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
 use krilla::surface::Surface;
+use krilla::text::KrillaGlyph;
 
 use crate::PdfError;
-use crate::fonts::FontSet;
+use crate::fonts::{FontSet, LoadedFont};
 use crate::layout::{Op, Page, Rgb};
 use crate::qr::{QUIET_ZONE, QrMatrix};
 use crate::text::shape_line;
@@ -78,15 +81,26 @@ fn draw(surface: &mut Surface<'_>, fonts: &FontSet, op: &Op) -> Result<(), PdfEr
             surface.set_fill(Some(fill(style.color)));
             let mut pen = *x;
             for run in shape_line(fonts, text, style.bold, style.size) {
-                let font = fonts.font(run.family, style.bold).pdf.clone();
+                let font = fonts.font(run.family, style.bold);
+                let (glyphs, marks) = split_detached_marks(&run.glyphs, font);
                 surface.draw_glyphs(
                     Point::from_xy(pen, *y),
-                    &run.glyphs,
-                    font,
+                    &glyphs,
+                    font.pdf.clone(),
                     &run.text,
                     style.size,
                     false,
                 );
+                for (at, mark) in marks {
+                    surface.draw_glyphs(
+                        Point::from_xy(pen + at * style.size, *y),
+                        std::slice::from_ref(&mark),
+                        font.pdf.clone(),
+                        &run.text,
+                        style.size,
+                        true,
+                    );
+                }
                 pen += run.width;
             }
         }
@@ -120,6 +134,42 @@ fn draw(surface: &mut Surface<'_>, fonts: &FontSet, op: &Op) -> Result<(), PdfEr
     Ok(())
 }
 
+/// How far (in ems) a mark may end left of the pen before text extraction sees a word gap.
+/// poppler (`pdftotext`) starts a new word at a gap of 0.1 em.
+const DETACHED_MARK_GAP: f32 = 0.05;
+
+/// Splits shaped glyphs into those written as text and marks drawn as outlines instead.
+///
+/// A mark that is not the first glyph of its cluster, has no advance and is drawn left of
+/// the pen (the `े`/`ै`/`ें` sign over `क`, for example) ends before the next glyph starts.
+/// PDF text extractors measure glyph extents from the font widths and take that as a
+/// space, turning `केंद्र` into `कें द्र`. The cluster's text stays with its first glyph
+/// (krilla maps it through `ToUnicode` or `ActualText`), so drawing such marks as paths
+/// keeps the look and makes the text extract whole. Returns the text glyphs and, for each
+/// detached mark, its pen position in ems from the start of the run.
+pub fn split_detached_marks(
+    glyphs: &[KrillaGlyph],
+    font: &LoadedFont,
+) -> (Vec<KrillaGlyph>, Vec<(f32, KrillaGlyph)>) {
+    let mut text = Vec::with_capacity(glyphs.len());
+    let mut marks = Vec::new();
+    let mut pen = 0.0_f32;
+    let mut previous: Option<&Range<usize>> = None;
+    for glyph in glyphs {
+        let same_cluster = previous == Some(&glyph.text_range);
+        let id = u16::try_from(glyph.glyph_id.to_u32()).unwrap_or(0);
+        let end = glyph.x_offset + font.advance(id);
+        if same_cluster && glyph.x_advance == 0.0 && end < -DETACHED_MARK_GAP {
+            marks.push((pen, glyph.clone()));
+        } else {
+            text.push(glyph.clone());
+        }
+        pen += glyph.x_advance;
+        previous = Some(&glyph.text_range);
+    }
+    (text, marks)
+}
+
 /// Draws `matrix` as vector squares in a `size` x `size` box at `(x, y)`, quiet zone included.
 pub fn draw_qr(
     surface: &mut Surface<'_>,
@@ -148,4 +198,46 @@ pub fn draw_qr(
     surface.set_fill(Some(fill(Rgb::BLACK)));
     surface.draw_path(&finish_path(pb)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fonts::Family;
+    use crate::text::{TextRun, shape_run};
+
+    fn split(text: &str) -> (Vec<KrillaGlyph>, Vec<(f32, KrillaGlyph)>, Vec<KrillaGlyph>) {
+        let fonts = FontSet::get().unwrap();
+        let run = TextRun { family: Family::Devanagari, text: text.to_owned() };
+        let shaped = shape_run(fonts, &run, false, 10.0);
+        let font = fonts.font(Family::Devanagari, false);
+        let (glyphs, marks) = split_detached_marks(&shaped.glyphs, font);
+        (glyphs, marks, shaped.glyphs)
+    }
+
+    #[test]
+    fn vowel_sign_over_ka_is_detached_and_keeps_its_place() {
+        let (glyphs, marks, all) = split("केंद्र");
+        assert_eq!(marks.len(), 1, "{all:?}");
+        assert_eq!(glyphs.len() + marks.len(), all.len());
+        // The mark is drawn where it was: after क (pen = क's advance), with its offset.
+        let (pen, mark) = &marks[0];
+        assert!((pen - all[0].x_advance).abs() < 1e-6);
+        assert!(mark.x_offset < 0.0 && mark.x_advance == 0.0);
+        // Advances are unchanged, so the text glyphs still add up to the run width.
+        let sum = |g: &[KrillaGlyph]| g.iter().map(|g| g.x_advance).sum::<f32>();
+        assert!((sum(&glyphs) - sum(&all)).abs() < 1e-6);
+        // क keeps the whole cluster's text.
+        assert_eq!(glyphs[0].text_range, 0..9);
+    }
+
+    #[test]
+    fn marks_without_a_gap_stay_text() {
+        for word in ["प्रियंका", "द्विवेदी", "क्षत्रिय", "टीकाकरण", "ab"]
+        {
+            let (glyphs, marks, all) = split(word);
+            assert!(marks.is_empty(), "{word}: {marks:?}");
+            assert_eq!(glyphs.len(), all.len());
+        }
+    }
 }

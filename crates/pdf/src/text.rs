@@ -5,6 +5,9 @@
 //! Neutral characters (spaces, digits, ASCII punctuation, joiners) stay in the run they
 //! are in when that font covers them, so `"केंद्र / Centre"` becomes two runs, not four.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use krilla::text::{GlyphId, KrillaGlyph};
 
 use crate::fonts::{Family, FontSet};
@@ -93,9 +96,11 @@ pub fn shape_run(fonts: &FontSet, run: &TextRun, bold: bool, size: f32) -> Shape
     let font = fonts.font(run.family, bold);
     let mut buffer = rustybuzz::UnicodeBuffer::new();
     buffer.push_str(&run.text);
-    buffer.guess_segment_properties();
+    // Direction and script must match the cached plan (digits and punctuation alone would
+    // otherwise be guessed as script "Common").
     buffer.set_direction(rustybuzz::Direction::LeftToRight);
-    let output = rustybuzz::shape(&font.face, &[], buffer);
+    buffer.set_script(run.family.script());
+    let output = rustybuzz::shape_with_plan(&font.face, &font.plan, buffer);
     let infos = output.glyph_infos();
     let positions = output.glyph_positions();
     let upem = font.units_per_em;
@@ -131,9 +136,31 @@ pub fn shape_line(fonts: &FontSet, text: &str, bold: bool, size: f32) -> Vec<Sha
     split_runs(fonts, text).iter().map(|run| shape_run(fonts, run, bold, size)).collect()
 }
 
+/// Most strings whose widths [`measure`] remembers per thread before it starts over.
+const WIDTH_CACHE_LIMIT: usize = 4096;
+
+thread_local! {
+    /// Widths in ems of recently measured strings, regular and bold. Layout measures the same
+    /// labels and words many times (wrapping, alignment, table rows), and shaping dominates
+    /// the cost of laying out a page.
+    static WIDTHS: RefCell<[HashMap<String, f32>; 2]> = RefCell::default();
+}
+
 /// The advance width of `text` on one line, in points.
 pub fn measure(fonts: &FontSet, text: &str, bold: bool, size: f32) -> f32 {
-    shape_line(fonts, text, bold, size).iter().map(|r| r.width).sum()
+    let cached = WIDTHS.with_borrow(|maps| maps[usize::from(bold)].get(text).copied());
+    let em = cached.unwrap_or_else(|| {
+        let em: f32 = shape_line(fonts, text, bold, 1.0).iter().map(|r| r.width).sum();
+        WIDTHS.with_borrow_mut(|maps| {
+            let map = &mut maps[usize::from(bold)];
+            if map.len() >= WIDTH_CACHE_LIMIT {
+                map.clear();
+            }
+            map.insert(text.to_owned(), em);
+        });
+        em
+    });
+    em * size
 }
 
 /// Whether a line may not break before `c` (a Devanagari vowel sign, nukta, virama or mark).
@@ -141,7 +168,7 @@ fn is_dependent(c: char) -> bool {
     is_combining(c)
         || matches!(c as u32,
             0x0900..=0x0903 | 0x093A..=0x093C | 0x093E..=0x094F | 0x0951..=0x0957 | 0x0962..=0x0963
-            | 0x200C..=0x200D)
+            | 0xA8E0..=0xA8F1 | 0xA8FF | 0x200C..=0x200D)
 }
 
 /// Splits a word into pieces that can be broken between: grapheme-like clusters where a
@@ -164,44 +191,102 @@ fn clusters(word: &str) -> Vec<&str> {
     out
 }
 
-/// Breaks `text` into lines no wider than `max_width` points.
-///
-/// Lines break at whitespace; `\n` forces a break. A word wider than a whole line is
-/// broken between clusters (never inside a Devanagari syllable). Every returned line
-/// fits, except a single cluster that is wider than `max_width` on its own.
-pub fn wrap(fonts: &FontSet, text: &str, bold: bool, size: f32, max_width: f32) -> Vec<String> {
-    let fits = |s: &str| measure(fonts, s, bold, size) <= max_width;
-    let mut lines = Vec::new();
-    for paragraph in text.split('\n') {
+/// How [`Wrapper::paragraph`] measures a candidate line.
+#[derive(Clone, Copy)]
+enum Measuring {
+    /// Adds up separately measured words and spaces (linear in the text length).
+    Sum,
+    /// Shapes every candidate line in full (quadratic, but exact).
+    Exact,
+}
+
+/// The settings of one [`wrap`] call.
+struct Wrapper<'f> {
+    fonts: &'f FontSet,
+    bold: bool,
+    size: f32,
+    max_width: f32,
+    space: f32,
+}
+
+impl Wrapper<'_> {
+    fn width(&self, s: &str) -> f32 {
+        measure(self.fonts, s, self.bold, self.size)
+    }
+
+    /// Greedy line breaking of one paragraph (no `\n`) into `lines`.
+    fn paragraph(&self, paragraph: &str, how: Measuring, lines: &mut Vec<String>) {
+        let max_width = self.max_width;
         let mut line = String::new();
+        let mut line_width = 0.0_f32;
         let mut pushed_any = false;
         for word in paragraph.split_whitespace() {
-            let candidate =
-                if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
-            if fits(&candidate) {
-                line = candidate;
+            let word_width = self.width(word);
+            if line.is_empty() && word_width <= max_width {
+                line.push_str(word);
+                line_width = word_width;
                 continue;
             }
             if !line.is_empty() {
+                let joined = match how {
+                    Measuring::Sum => line_width + self.space + word_width,
+                    Measuring::Exact => self.width(&format!("{line} {word}")),
+                };
+                if joined <= max_width {
+                    line.push(' ');
+                    line.push_str(word);
+                    line_width = joined;
+                    continue;
+                }
                 lines.push(std::mem::take(&mut line));
                 pushed_any = true;
+                if word_width <= max_width {
+                    line.push_str(word);
+                    line_width = word_width;
+                    continue;
+                }
             }
-            if fits(word) {
-                line = word.to_owned();
-                continue;
-            }
+            // The word alone is wider than a line: break it between clusters, measuring exactly.
             for cluster in clusters(word) {
                 let candidate = format!("{line}{cluster}");
-                if line.is_empty() || fits(&candidate) {
+                let candidate_width = self.width(&candidate);
+                if line.is_empty() || candidate_width <= max_width {
                     line = candidate;
+                    line_width = candidate_width;
                 } else {
                     lines.push(std::mem::replace(&mut line, cluster.to_owned()));
                     pushed_any = true;
+                    line_width = self.width(cluster);
                 }
             }
         }
         if !line.is_empty() || !pushed_any {
             lines.push(line);
+        }
+    }
+}
+
+/// Breaks `text` into lines no wider than `max_width` points.
+///
+/// Lines break at whitespace; `\n` forces a break. A word wider than a whole line is
+/// broken between clusters (never inside a Devanagari syllable). Every returned line
+/// fits, except a single cluster that is wider than `max_width` on its own.
+///
+/// Each paragraph is first wrapped by adding up word widths (fast); if shaping a finished
+/// line as a whole shows that it does not fit after all, that paragraph is wrapped again
+/// by shaping every candidate line.
+pub fn wrap(fonts: &FontSet, text: &str, bold: bool, size: f32, max_width: f32) -> Vec<String> {
+    let wrapper = Wrapper { fonts, bold, size, max_width, space: measure(fonts, " ", bold, size) };
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let start = lines.len();
+        wrapper.paragraph(paragraph, Measuring::Sum, &mut lines);
+        let fits = lines[start..]
+            .iter()
+            .all(|line| wrapper.width(line) <= max_width || clusters(line).len() <= 1);
+        if !fits {
+            lines.truncate(start);
+            wrapper.paragraph(paragraph, Measuring::Exact, &mut lines);
         }
     }
     lines
@@ -336,5 +421,103 @@ mod tests {
         assert_eq!(clusters("क्षत्रिय"), vec!["क्ष", "त्रि", "य"]);
         assert_eq!(clusters("प्रियंका"), vec!["प्रि", "यं", "का"]);
         assert_eq!(clusters("ab"), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn split_runs_handles_joiners_digits_and_punctuation() {
+        // ZWJ/ZWNJ stay inside the Devanagari run (they select half forms).
+        assert_eq!(runs("क्\u{200D}ष"), vec![(Family::Devanagari, "क्\u{200D}ष".to_owned())]);
+        // Devanagari digits and danda are Devanagari; ASCII digits follow their neighbours.
+        assert_eq!(runs("१२३।"), vec![(Family::Devanagari, "१२३।".to_owned())]);
+        assert_eq!(
+            runs("PHC (प्राथमिक) 2"),
+            vec![
+                (Family::Latin, "PHC (".to_owned()),
+                (Family::Devanagari, "प्राथमिक) 2".to_owned())
+            ]
+        );
+        // Script changes inside a word still split.
+        assert_eq!(
+            runs("ABCकखग"),
+            vec![(Family::Latin, "ABC".to_owned()), (Family::Devanagari, "कखग".to_owned())]
+        );
+        // The runs always add up to the input.
+        for text in ["Ms प्रियंका द्विवेदी, 4-अंकों का code ₹ 780।", " ", "  x  ", "₹"]
+        {
+            let joined: String = runs(text).into_iter().map(|(_, t)| t).collect();
+            assert_eq!(joined, text);
+        }
+    }
+
+    #[test]
+    fn split_runs_falls_back_to_a_font_that_has_the_character() {
+        // Characters neither font has stay in the preferred family (and draw as .notdef).
+        let r = runs("தமிழ்");
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].0, Family::Latin);
+        // Whatever family is picked covers the character if either font does.
+        for c in ['A', 'क', '₹', '।', '–', '“', '·', '0'] {
+            let family = runs(&c.to_string())[0].0;
+            assert!(fonts().covers(family, c), "{c:?} drawn with {family:?}");
+        }
+    }
+
+    #[test]
+    fn shaping_a_run_of_only_digits_uses_the_cached_plan() {
+        // Digits alone would be guessed as script "Common"; the run still shapes with its plan.
+        let run = TextRun { family: Family::Devanagari, text: "2026".to_owned() };
+        let shaped = shape_run(fonts(), &run, false, 10.0);
+        assert_eq!(shaped.glyphs.len(), 4);
+        assert!(shaped.glyphs.iter().all(|g| g.glyph_id.to_u32() != 0));
+    }
+
+    #[test]
+    fn fast_wrap_matches_exact_wrap() {
+        let f = fonts();
+        let texts = [
+            "सुश्री प्रियंका द्विवेदी क्षत्रिय / Ms Priyanka Dwivedi Kshatriya of Varanasi",
+            "Plot 17, Sector 4, Behind the Old Railway Goods Shed, Near the Water Tank",
+            "पंजीकरण में उपयोग किया गया फ़ोटो पहचान पत्र साथ लाएँ। टीकाकर्मी को अपना 4-अंकों का सुरक्षा कोड बताएँ।",
+            "AVAVAV To. Ty, W. Wa. ‘quoted’ – LT TY",
+        ];
+        for bold in [false, true] {
+            for text in texts {
+                for max in [40.0, 73.5, 120.0, 200.0, 333.0] {
+                    let w = Wrapper {
+                        fonts: f,
+                        bold,
+                        size: 9.5,
+                        max_width: max,
+                        space: measure(f, " ", bold, 9.5),
+                    };
+                    let mut exact = Vec::new();
+                    w.paragraph(text, Measuring::Exact, &mut exact);
+                    assert_eq!(wrap(f, text, bold, 9.5, max), exact, "{text:?} at {max}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wrap_collapses_whitespace_and_keeps_blank_lines() {
+        let f = fonts();
+        assert_eq!(wrap(f, "  a \t b  ", false, 10.0, 100.0), vec!["a b"]);
+        assert_eq!(wrap(f, "a\n\nb", false, 10.0, 100.0), vec!["a", "", "b"]);
+        assert_eq!(wrap(f, "a\r\nb", false, 10.0, 100.0), vec!["a", "b"]);
+        // A cluster wider than the line is returned alone rather than looping or panicking.
+        assert_eq!(wrap(f, "क्षत्रि", false, 40.0, 5.0), vec!["क्ष", "त्रि"]);
+        assert_eq!(wrap(f, "W", false, 10.0, 0.0), vec!["W"]);
+    }
+
+    #[test]
+    fn measure_is_cached_per_weight() {
+        let f = fonts();
+        let regular = measure(f, "टीकाकरण Vaccination", false, 10.0);
+        let bold = measure(f, "टीकाकरण Vaccination", true, 10.0);
+        assert!(bold > regular);
+        assert_eq!(measure(f, "टीकाकरण Vaccination", false, 10.0), regular);
+        let shaped: f32 =
+            shape_line(f, "टीकाकरण Vaccination", true, 10.0).iter().map(|r| r.width).sum();
+        assert!((shaped - bold).abs() < 1e-3);
     }
 }
