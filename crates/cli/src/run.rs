@@ -157,13 +157,16 @@ pub(crate) async fn serve(file: Option<&Path>, args: ServeArgs) -> anyhow::Resul
     println!("SMS (OTPs) are written to {} by the demo gateway.", sms_log.display());
     if args.demo {
         println!("Demo partner API key (x-api-key): {}", server_config.api_keys.join(", "));
-        println!(
-            "Try: curl 'http://{addr}/api/v2/appointment/sessions/public/findByPin?pincode=110001&date={}'",
-            tika_domain::date::format_cowin_date(local_today(
-                chrono::Utc::now(),
-                pack.timezone_offset_minutes
-            ))
-        );
+        // Point at a pincode that really has a session in the coming days.
+        let index = app.state().cache.index();
+        if let Some(s) = index.sessions.iter().find(|s| s.is_active()) {
+            let center = index.center(s.center_idx);
+            println!(
+                "Try: curl 'http://{addr}/api/v2/appointment/sessions/public/findByPin?pincode={}&date={}'",
+                center.center.pincode,
+                tika_domain::date::format_cowin_date(s.date)
+            );
+        }
     }
     app.run_until(shutdown_signal()).await?;
     tracing::info!("tika stopped");
