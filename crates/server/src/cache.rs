@@ -15,7 +15,7 @@ use arc_swap::ArcSwap;
 use chrono::{Duration, NaiveDate};
 use tika_domain::country::CountryPack;
 use tika_domain::ids::{CenterId, DistrictId, SessionId};
-use tika_domain::session::{AgeLimits, FeeType, Slot};
+use tika_domain::session::{AgeLimits, Slot};
 use tika_domain::vaccine::{DoseNumber, VaccineCode};
 use tika_storage::{Center, DynStore, Session, StorageResult};
 
@@ -414,18 +414,8 @@ impl SessionCache {
         &self.released
     }
 
-    /// Asks for a rebuild at the next refresh (new sessions were added).
-    pub fn invalidate(&self) {
-        self.needs_rebuild.store(true, Ordering::Relaxed);
-    }
-
     /// Milliseconds since the last refresh.
     pub fn age_ms(&self, now_ms: i64) -> i64 {
         now_ms - self.last_refresh_ms.load(Ordering::Relaxed)
     }
-}
-
-/// Fee type shown for a centre.
-pub fn fee_type_of(c: &CenterInfo) -> FeeType {
-    c.center.fee_type
 }

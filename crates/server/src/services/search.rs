@@ -281,15 +281,8 @@ pub fn search(
     lang: Lang,
 ) -> ApiResult<Arc<CachedBody>> {
     let index = state.cache.index();
-    let span = match q {
-        Query::FindByPin(_) | Query::FindByDistrict(_) => 0,
-        _ => 6,
-    };
-    let centers = if index.covers(date, date + Duration::days(span)) || index.covers(date, date) {
-        centers_for(&index, q)
-    } else {
-        Vec::new()
-    };
+    // A calendar starting inside the window shows the days it holds; nothing outside it.
+    let centers = if index.covers(date, date) { centers_for(&index, q) } else { Vec::new() };
     let generation = generation_of(&index, &centers);
     let now = state.now_ms();
     let max_stale = i64::try_from(state.config.search_max_staleness.as_millis()).unwrap_or(2_000);
