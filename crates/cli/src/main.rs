@@ -4,7 +4,9 @@
 mod bench;
 mod config;
 mod demo;
+mod demo_site;
 mod run;
+mod site;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +34,15 @@ enum Command {
     CheckConfig(run::StoreArgs),
     /// Print a documented example configuration file.
     DefaultConfig,
+    /// Manage the staff accounts of vaccination sites.
+    #[command(subcommand)]
+    Staff(site::StaffCommand),
+    /// Issue vaccine batches to facilities.
+    #[command(subcommand)]
+    Batch(site::BatchCommand),
+    /// The sync review queue: records from sites that need a decision.
+    #[command(subcommand)]
+    Review(site::ReviewCommand),
     /// Measure the speed targets (search, booking storm, registrations) on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -51,6 +62,9 @@ fn main() -> ExitCode {
             Command::Serve(args) => run::serve(cli.config.as_deref(), args).await,
             Command::Migrate(args) => run::migrate(cli.config.as_deref(), args).await,
             Command::CheckConfig(args) => run::check_config(cli.config.as_deref(), args),
+            Command::Staff(c) => site::staff(cli.config.as_deref(), c).await,
+            Command::Batch(c) => site::batch(cli.config.as_deref(), c).await,
+            Command::Review(c) => site::review(cli.config.as_deref(), c).await,
             Command::DefaultConfig => {
                 print!("{}", config::Config::example_toml());
                 Ok(())

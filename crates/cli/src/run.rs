@@ -42,6 +42,9 @@ pub(crate) struct ServeArgs {
     /// Number of demo facilities (national scale by default).
     #[arg(long, default_value_t = 55_000)]
     demo_facilities: usize,
+    /// People booked into the demo vaccination site's session today.
+    #[arg(long, default_value_t = 40)]
+    demo_site_bookings: usize,
 }
 
 fn load_config(
@@ -93,6 +96,16 @@ fn master_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     Ok(bytes.to_vec())
 }
 
+/// Opens the configured store and the country pack (for the administration commands).
+pub(crate) async fn open_configured_store(
+    file: Option<&Path>,
+    store: &StoreArgs,
+) -> anyhow::Result<(DynStore, Arc<tika_domain::country::CountryPack>)> {
+    let config = load_config(file, store, None, None)?;
+    init_logging(&config);
+    Ok((open_store(&config).await?, Arc::new(tika_packs::india()?)))
+}
+
 async fn open_store(config: &Config) -> anyhow::Result<DynStore> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
@@ -121,6 +134,8 @@ pub(crate) async fn serve(file: Option<&Path>, args: ServeArgs) -> anyhow::Resul
     let pack = Arc::new(tika_packs::india()?);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mut server_config = config.server_config();
+    let keys = Keys::derive(&master_secret(&config)?);
+    let mut site = None;
     if args.demo {
         let today = local_today(clock.now(), pack.timezone_offset_minutes);
         let size = demo::DemoSize { facilities: args.demo_facilities, days: 7 };
@@ -136,8 +151,16 @@ pub(crate) async fn serve(file: Option<&Path>, args: ServeArgs) -> anyhow::Resul
         if server_config.api_keys.is_empty() {
             server_config.api_keys.push("tika-demo-partner-key".into());
         }
+        site = crate::demo_site::load(
+            &store,
+            &pack,
+            &keys,
+            today,
+            clock.now().timestamp_millis(),
+            args.demo_site_bookings,
+        )
+        .await?;
     }
-    let keys = Keys::derive(&master_secret(&config)?);
     let sms_log = config.data_dir.join("sms-outbox.log");
     let app = Application::build(Parts {
         config: server_config.clone(),
@@ -165,6 +188,19 @@ pub(crate) async fn serve(file: Option<&Path>, args: ServeArgs) -> anyhow::Resul
                 "Try: curl 'http://{addr}/api/v2/appointment/sessions/public/findByPin?pincode={}&date={}'",
                 center.center.pincode,
                 tika_domain::date::format_cowin_date(s.date)
+            );
+        }
+        if let Some(site) = site {
+            println!(
+                "Vaccination site app at http://{addr}/site/ — site demo: facility {} session {} ({} booked); \
+                 logins {} / {} (vaccinator) and {} / {} (facility admin)",
+                site.center,
+                site.session,
+                site.booked,
+                crate::demo_site::VACCINATOR.0,
+                crate::demo_site::VACCINATOR.1,
+                crate::demo_site::ADMIN.0,
+                crate::demo_site::ADMIN.1,
             );
         }
     }

@@ -117,6 +117,27 @@ uuid_id!(
     /// A dose given to a beneficiary.
     VaccinationId
 );
+uuid_id!(
+    /// A staff member of a facility (vaccinator, verifier, facility admin).
+    StaffId
+);
+uuid_id!(
+    /// A record made on a site device (UUIDv7 generated on the device); a dose's record id is
+    /// also its vaccination id, which is what makes a dose exactly-once.
+    RecordId
+);
+uuid_id!(
+    /// An item in the sync review queue.
+    ReviewId
+);
+uuid_id!(
+    /// A site device (one browser profile), generated once on the device.
+    DeviceId
+);
+uuid_id!(
+    /// The idempotency key of one sync upload.
+    UploadKey
+);
 int_id!(
     /// A state or union territory (CoWIN's numbering: Maharashtra = 21).
     StateId

@@ -12,4 +12,6 @@ pub mod ids;
 pub mod mobile;
 pub mod otp;
 pub mod session;
+pub mod staff;
+pub mod sync;
 pub mod vaccine;

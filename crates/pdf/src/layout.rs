@@ -24,6 +24,20 @@ impl Rgb {
     pub const WHITE: Rgb = Rgb(255, 255, 255);
 }
 
+/// The colours shared by Tika's documents.
+pub mod theme {
+    use super::Rgb;
+
+    /// Titles, labels and rules.
+    pub const ACCENT: Rgb = Rgb(16, 63, 125);
+    /// Background of a label column.
+    pub const LABEL_FILL: Rgb = Rgb(236, 241, 248);
+    /// Background of a table header.
+    pub const HEADER_FILL: Rgb = Rgb(218, 228, 242);
+    /// Secondary text: captions, footers.
+    pub const GREY: Rgb = Rgb(85, 85, 85);
+}
+
 /// Horizontal alignment of text inside its box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Align {
@@ -173,6 +187,30 @@ pub fn lines_block(
         ops.push(Op::Text { x: x + dx.max(0.0), y, text: line.clone(), style });
     }
     (ops, lines.len() as f32 * lh)
+}
+
+/// Lays out `left` flush left and `right` flush right in a box of `width` at `(x, top)`;
+/// returns the ops and the height used.
+///
+/// `right` keeps its natural width (up to half the box) and `left` wraps in what is left,
+/// less a gap of one em, so the two never overlap.
+pub fn left_right_line(
+    fonts: &FontSet,
+    x: f32,
+    top: f32,
+    width: f32,
+    left: &str,
+    right: &str,
+    style: TextStyle,
+) -> (Vec<Op>, f32) {
+    // A hair of slack so that rounding never wraps the measured text.
+    let right_width = (measure(fonts, right, style.bold, style.size) + 0.5).min(width / 2.0);
+    let left_width = width - right_width - style.size;
+    let (mut ops, h1) = text_block(fonts, x, top, left_width, left, style, Align::Left);
+    let (block, h2) =
+        text_block(fonts, x + width - right_width, top, right_width, right, style, Align::Right);
+    ops.extend(block);
+    (ops, h1.max(h2))
 }
 
 /// One cell of a table row.
@@ -472,6 +510,41 @@ impl<'f> Flow<'f> {
                 self.y += height;
             }
             fresh_y = Some(self.y);
+        }
+    }
+
+    /// Height the start of a table needs on one page: its header and its first row, or a
+    /// third of a page of that row (a taller row is split over pages anyway).
+    pub fn table_start_height(
+        &self,
+        widths: &[f32],
+        header: &[Cell],
+        first: Option<&[Cell]>,
+        style: &TableStyle,
+    ) -> f32 {
+        let fonts = self.fonts;
+        let height = |cells: &[Cell]| {
+            row_height(fonts, cells, &wrap_cells(fonts, widths, cells, style), style)
+        };
+        height(header) + first.map_or(0.0, |row| height(row).min(self.page_height() / 3.0))
+    }
+
+    /// Adds a table at `x`: `header`, then `rows`, with the header repeated at the top of
+    /// every page the table continues on. The header is kept with the start of the first
+    /// row (see [`Flow::table_start_height`]).
+    pub fn table(
+        &mut self,
+        x: f32,
+        widths: &[f32],
+        header: &[Cell],
+        rows: impl IntoIterator<Item = Vec<Cell>>,
+        style: &TableStyle,
+    ) {
+        let mut rows = rows.into_iter().peekable();
+        self.ensure(self.table_start_height(widths, header, rows.peek().map(Vec::as_slice), style));
+        self.table_row(x, widths, None, header, style);
+        for cells in rows {
+            self.table_row(x, widths, Some(header), &cells, style);
         }
     }
 

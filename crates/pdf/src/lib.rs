@@ -15,14 +15,18 @@
 //!
 //! Documents:
 //! - [`render_appointment_slip`]: the appointment slip shown after booking.
+//! - [`render_session_list`]: the printable list of everyone on a vaccination session, with
+//!   a column to sign in, for when devices fail.
 
 pub mod error;
 pub mod fonts;
 pub mod layout;
 pub mod qr;
 pub mod render;
+pub mod session_list;
 pub mod slip;
 pub mod text;
 
 pub use error::PdfError;
+pub use session_list::{ListRow, SessionList, render_session_list};
 pub use slip::{AppointmentSlip, SlipPerson, render_appointment_slip};

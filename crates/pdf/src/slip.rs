@@ -2,8 +2,9 @@
 
 use crate::PdfError;
 use crate::fonts::FontSet;
+use crate::layout::theme::{ACCENT, GREY, HEADER_FILL, LABEL_FILL};
 use crate::layout::{
-    A4_HEIGHT, A4_WIDTH, Align, Cell, Flow, Op, Page, Rgb, TableStyle, TextStyle, table_row,
+    A4_HEIGHT, A4_WIDTH, Align, Cell, Flow, Op, Page, TableStyle, TextStyle, left_right_line,
     text_block,
 };
 use crate::qr::QrMatrix;
@@ -69,10 +70,6 @@ pub const INSTRUCTION_HI: &str =
 const MARGIN: f32 = 40.0;
 /// Bottom of the footer's last line: the footer reaches a little into the bottom margin.
 const FOOTER_BOTTOM: f32 = A4_HEIGHT - MARGIN + 8.0;
-const ACCENT: Rgb = Rgb(16, 63, 125);
-const LABEL_FILL: Rgb = Rgb(236, 241, 248);
-const HEADER_FILL: Rgb = Rgb(218, 228, 242);
-const GREY: Rgb = Rgb(85, 85, 85);
 /// Side of the QR code including its quiet zone, right of the appointment details: a UUID
 /// needs 29 + 8 modules, 3.7 pt (7.6 px at 150 dpi) each. Its caption is as wide.
 const QR_SIZE: f32 = 136.0;
@@ -121,14 +118,11 @@ fn footer(
     }
     y += 3.0;
     let small = TextStyle::regular(7.5).with_color(GREY);
-    let half = width / 2.0;
     let generated = format!("जारी / Generated: {}", slip.generated_at);
-    let (block, h1) = text_block(fonts, left, y, half, &generated, small, Align::Left);
-    ops.extend(block);
     let numbering = format!("पृष्ठ / Page {page} / {pages}");
-    let (block, h2) = text_block(fonts, left + half, y, half, &numbering, small, Align::Right);
+    let (block, h) = left_right_line(fonts, left, y, width, &generated, &numbering, small);
     ops.extend(block);
-    y += h1.max(h2);
+    y += h;
     (ops, y - top)
 }
 
@@ -243,22 +237,16 @@ pub fn layout_appointment_slip(slip: &AppointmentSlip) -> Result<Vec<Page>, PdfE
     };
     // Keep the heading, the table header and the first row together.
     let (_, heading_h) = text_block(fonts, 0.0, 0.0, width, &heading, heading_style, Align::Left);
-    let (_, header_h) = table_row(fonts, left, 0.0, &widths, &header, &table_style);
-    let first_h = slip
-        .people
-        .first()
-        .map_or(0.0, |p| table_row(fonts, left, 0.0, &widths, &person_cells(0, p), &table_style).1);
-    flow.ensure(heading_h + 4.0 + header_h + first_h.min(flow.page_height() / 3.0));
+    let first = slip.people.first().map(|p| person_cells(0, p));
+    let table_start = flow.table_start_height(&widths, &header, first.as_deref(), &table_style);
+    flow.ensure(heading_h + 4.0 + table_start);
     flow.paragraph(&heading, heading_style, Align::Left);
     flow.space(4.0);
     if slip.people.is_empty() {
         flow.paragraph("कोई लाभार्थी नहीं / No beneficiaries", TextStyle::regular(10.0), Align::Left);
     } else {
-        flow.table_row(left, &widths, None, &header, &table_style);
-        for (i, person) in slip.people.iter().enumerate() {
-            let cells = person_cells(i, person);
-            flow.table_row(left, &widths, Some(&header), &cells, &table_style);
-        }
+        let rows = slip.people.iter().enumerate().map(|(i, p)| person_cells(i, p));
+        flow.table(left, &widths, &header, rows, &table_style);
     }
 
     let mut pages = flow.finish();

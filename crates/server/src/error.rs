@@ -45,6 +45,14 @@ pub enum ApiError {
         /// Message for the user.
         message: String,
     },
+    /// Authenticated, but not allowed to touch this (403).
+    #[error("{code}: {message}")]
+    Forbidden {
+        /// Code.
+        code: &'static str,
+        /// Message for the user.
+        message: String,
+    },
     /// No such page or resource (404).
     #[error("not found")]
     NotFound,
@@ -79,6 +87,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -89,7 +98,9 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthenticated => "USRAUT0401",
-            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Forbidden { code, .. } => code,
             ApiError::TooManyRequests { .. } => "USRRES0429",
             ApiError::NotFound => "USRRES0404",
             ApiError::Unavailable(_) => "USRRES0503",
@@ -103,6 +114,7 @@ impl ApiError {
             ApiError::Unauthenticated => UNAUTHENTICATED_BODY.to_owned(),
             ApiError::BadRequest { message, .. }
             | ApiError::Conflict { message, .. }
+            | ApiError::Forbidden { message, .. }
             | ApiError::TooManyRequests { message, .. } => message.clone(),
             ApiError::NotFound => "Not found".to_owned(),
             ApiError::Unavailable(_) => {
@@ -190,6 +202,16 @@ fn conflict_for(kind: ConflictKind) -> ApiError {
         ConflictKind::DoseAlreadyRecorded => {
             ApiError::conflict("VACCIN0001", "This dose is already recorded")
         }
+        ConflictKind::UsernameTaken => {
+            ApiError::conflict("SITE0010", "This username is already taken")
+        }
+        ConflictKind::BatchExists => {
+            ApiError::conflict("SITE0011", "This batch is already issued to the facility")
+        }
+        ConflictKind::ReviewClosed => ApiError::conflict(
+            "SITE0012",
+            "This review item is already resolved or cannot be accepted",
+        ),
     }
 }
 

@@ -18,6 +18,8 @@ pub struct Metrics {
     pub otps: IntCounterVec,
     /// Registrations by outcome.
     pub registrations: IntCounterVec,
+    /// Site records received, by whether the upload was applied or replayed.
+    pub sync_records: IntCounterVec,
     /// Sessions held by the search cache.
     pub cache_sessions: IntGauge,
     /// Age of the search cache's last refresh, in milliseconds.
@@ -46,11 +48,15 @@ impl Metrics {
         )?;
         let registrations =
             IntCounterVec::new(Opts::new("registrations_total", "Registrations"), &["outcome"])?;
+        let sync_records = IntCounterVec::new(
+            Opts::new("sync_records_total", "Site records received"),
+            &["upload"],
+        )?;
         let cache_sessions =
             IntGauge::new("search_cache_sessions", "Sessions in the search cache")?;
         let cache_age_ms =
             IntGauge::new("search_cache_age_ms", "Milliseconds since the last cache refresh")?;
-        for c in [&http_requests, &bookings, &otps, &registrations] {
+        for c in [&http_requests, &bookings, &otps, &registrations, &sync_records] {
             registry.register(Box::new(c.clone()))?;
         }
         registry.register(Box::new(http_latency.clone()))?;
@@ -63,6 +69,7 @@ impl Metrics {
             bookings,
             otps,
             registrations,
+            sync_records,
             cache_sessions,
             cache_age_ms,
         })

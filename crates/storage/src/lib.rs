@@ -19,10 +19,13 @@ pub use sql::{SqlStore, connect};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use tika_domain::country::CountryPack;
 use tika_domain::ids::{
-    AccountId, AppointmentId, BeneficiaryId, BeneficiaryRef, CenterId, OtpTxnId, SessionId,
+    AccountId, AppointmentId, BeneficiaryId, BeneficiaryRef, CenterId, OtpTxnId, ReviewId,
+    SessionId, StaffId, UploadKey,
 };
 use tika_domain::mobile::Mobile;
+use tika_domain::staff::Username;
 
 /// The database family behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +76,12 @@ pub enum ConflictKind {
     AppointmentNotChangeable,
     /// The dose is already recorded.
     DoseAlreadyRecorded,
+    /// The username is taken.
+    UsernameTaken,
+    /// The batch is already issued to the facility.
+    BatchExists,
+    /// The review item is already resolved, or cannot be accepted.
+    ReviewClosed,
 }
 
 /// Why a storage call failed.  Never carries personal data.
@@ -219,6 +228,69 @@ pub trait Store: Send + Sync + 'static {
         beneficiaries: &[BeneficiaryId],
         now_ms: i64,
     ) -> StorageResult<u64>;
+
+    // --- vaccination sites ---------------------------------------------------------------
+
+    /// Creates a staff member (`Conflict(UsernameTaken)` if the username exists).
+    async fn create_staff(&self, new: &NewStaff) -> StorageResult<Staff>;
+    /// A staff member by username (active or not).
+    async fn find_staff_by_username(&self, username: &Username) -> StorageResult<Staff>;
+    /// A staff member by id.
+    async fn find_staff(&self, id: StaffId) -> StorageResult<Staff>;
+    /// The staff of a facility.
+    async fn list_staff(&self, center: CenterId) -> StorageResult<Vec<Staff>>;
+    /// Stores the login counters after a login attempt.
+    async fn set_login_state(
+        &self,
+        id: StaffId,
+        failed_logins: u32,
+        locked_until_ms: i64,
+    ) -> StorageResult<()>;
+    /// Issues a batch to a facility (`Conflict(BatchExists)` if already issued there).
+    async fn issue_batch(&self, batch: &Batch) -> StorageResult<()>;
+    /// The batches issued to a facility.
+    async fn list_batches(&self, center: CenterId) -> StorageResult<Vec<Batch>>;
+    /// A facility's sessions (any status) on a date.
+    async fn list_center_sessions(
+        &self,
+        center: CenterId,
+        date: NaiveDate,
+    ) -> StorageResult<Vec<Session>>;
+    /// The people booked into a session (any status), by slot and name.
+    async fn session_roster(&self, session: SessionId) -> StorageResult<Vec<RosterEntry>>;
+    /// The doses recorded in a session, undone ones included.
+    async fn session_doses(&self, session: SessionId) -> StorageResult<Vec<SiteDose>>;
+    /// The arrivals recorded in a session.
+    async fn session_arrivals(&self, session: SessionId) -> StorageResult<Vec<Arrival>>;
+    /// The saved answer of an upload, if its key was seen: `(body hash, answer)`.
+    async fn find_upload(&self, key: UploadKey) -> StorageResult<Option<(String, String)>>;
+    /// Applies an upload atomically under the sync rules, exactly once per record and per key.
+    async fn apply_upload(
+        &self,
+        upload: &SyncUpload,
+        pack: std::sync::Arc<CountryPack>,
+    ) -> StorageResult<UploadOutcome>;
+    /// Review items matching a filter, oldest first.
+    async fn list_reviews(&self, filter: &ReviewFilter) -> StorageResult<Vec<ReviewItem>>;
+    /// One review item.
+    async fn find_review(&self, id: ReviewId) -> StorageResult<ReviewItem>;
+    /// Resolves an open review item (`Conflict(ReviewClosed)` if it is not open or cannot be
+    /// accepted).
+    async fn resolve_review(
+        &self,
+        id: ReviewId,
+        action: ReviewAction,
+        note: &str,
+        resolved_by: &str,
+        now_ms: i64,
+        pack: std::sync::Arc<CountryPack>,
+    ) -> StorageResult<ReviewItem>;
+    /// Writes an access-log entry.
+    async fn log_access(&self, entry: &AccessEntry) -> StorageResult<()>;
+    /// The access log of a facility, newest first.
+    async fn list_access(&self, center: CenterId, limit: u32) -> StorageResult<Vec<AccessEntry>>;
+    /// Events not yet processed, oldest first.
+    async fn pending_events(&self, limit: u32) -> StorageResult<Vec<OutboxEvent>>;
 }
 
 /// A shared handle to whichever store was configured.

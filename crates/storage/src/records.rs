@@ -2,11 +2,13 @@
 
 use chrono::NaiveDate;
 use tika_domain::ids::{
-    AccountId, AppointmentId, BeneficiaryId, BeneficiaryRef, CenterId, DistrictId, OtpTxnId,
-    SessionId, StateId, VaccinationId,
+    AccountId, AppointmentId, BeneficiaryId, BeneficiaryRef, CenterId, DeviceId, DistrictId,
+    OtpTxnId, RecordId, ReviewId, SessionId, StaffId, StateId, UploadKey, VaccinationId,
 };
 use tika_domain::mobile::Mobile;
 use tika_domain::session::{AgeLimits, FeeType, SecurityCode, Slot};
+use tika_domain::staff::{StaffRole, Username};
+use tika_domain::sync::{SiteRecord, SyncCode};
 use tika_domain::vaccine::{DoseNumber, VaccineCode};
 
 /// A centre to insert.
@@ -306,4 +308,255 @@ pub struct Reschedule {
     pub slot: Slot,
     /// Now (ms).
     pub now_ms: i64,
+}
+
+/// A staff member to create.
+#[derive(Debug, Clone)]
+pub struct NewStaff {
+    /// Id.
+    pub id: StaffId,
+    /// Facility.
+    pub center_id: CenterId,
+    /// Login name.
+    pub username: Username,
+    /// Display name.
+    pub name: String,
+    /// Mobile for OTP login.
+    pub mobile: Option<Mobile>,
+    /// Role.
+    pub role: StaffRole,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Creation time (ms).
+    pub created_at_ms: i64,
+}
+
+/// A staff member as stored.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    /// Id.
+    pub id: StaffId,
+    /// Facility.
+    pub center_id: CenterId,
+    /// Login name.
+    pub username: Username,
+    /// Display name.
+    pub name: String,
+    /// Mobile for OTP login.
+    pub mobile: Option<Mobile>,
+    /// Role.
+    pub role: StaffRole,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Can log in.
+    pub active: bool,
+    /// Wrong passwords in a row.
+    pub failed_logins: u32,
+    /// Locked until (ms; 0 when not locked).
+    pub locked_until_ms: i64,
+}
+
+/// A vaccine batch issued to a facility.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// Facility.
+    pub center_id: CenterId,
+    /// Batch (lot) number.
+    pub batch: String,
+    /// Vaccine.
+    pub vaccine: VaccineCode,
+    /// Expiry date.
+    pub expiry: NaiveDate,
+    /// Doses per vial.
+    pub doses_per_vial: u16,
+    /// When it was issued (ms).
+    pub issued_at_ms: i64,
+}
+
+/// One person on a session's list: the appointment row and just enough to verify them.
+#[derive(Debug, Clone)]
+pub struct RosterEntry {
+    /// The appointment row.
+    pub appointment: Appointment,
+    /// Reference id.
+    pub reference_id: String,
+    /// Name.
+    pub name: String,
+    /// Birth year.
+    pub birth_year: i32,
+    /// Gender id.
+    pub gender_id: i64,
+    /// Photo id type.
+    pub photo_id_type: i64,
+    /// Last 4 characters of the photo id.
+    pub photo_id_last4: String,
+}
+
+/// A dose recorded in a session (from any device).
+#[derive(Debug, Clone)]
+pub struct SiteDose {
+    /// Vaccination id (= the device's record id).
+    pub id: RecordId,
+    /// Who.
+    pub beneficiary_id: BeneficiaryId,
+    /// Dose.
+    pub dose: DoseNumber,
+    /// Vaccine.
+    pub vaccine: VaccineCode,
+    /// Batch.
+    pub batch: Option<String>,
+    /// Device time given (ms).
+    pub at_ms: Option<i64>,
+    /// Vaccinator.
+    pub vaccinator_id: Option<StaffId>,
+    /// Not against a booking.
+    pub walk_in: bool,
+    /// Undone.
+    pub voided: bool,
+}
+
+/// An arrival at a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arrival {
+    /// Who.
+    pub beneficiary_id: BeneficiaryId,
+    /// When (ms).
+    pub at_ms: i64,
+}
+
+/// One upload from a site device, parsed.
+#[derive(Debug, Clone)]
+pub struct SyncUpload {
+    /// Idempotency key.
+    pub key: UploadKey,
+    /// Uploading staff member.
+    pub staff_id: StaffId,
+    /// Their facility.
+    pub center_id: CenterId,
+    /// Device.
+    pub device_id: DeviceId,
+    /// SHA-256 of the request body, to tell a replay from a reused key.
+    pub body_hash: String,
+    /// Records, in order.
+    pub records: Vec<SiteRecord>,
+    /// Now (ms).
+    pub now_ms: i64,
+}
+
+/// What became of an upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadOutcome {
+    /// Applied now; the saved answer (JSON).
+    Applied(String),
+    /// Applied before; the saved answer, byte for byte.
+    Replayed(String),
+    /// The key was used before for a different body.
+    KeyReused,
+}
+
+/// State of a review item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewStatus {
+    /// Waiting for an admin.
+    Open,
+    /// Accepted: the dose was recorded.
+    Accepted,
+    /// Discarded: nothing recorded.
+    Discarded,
+}
+
+impl ReviewStatus {
+    /// Storage and API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewStatus::Open => "open",
+            ReviewStatus::Accepted => "accepted",
+            ReviewStatus::Discarded => "discarded",
+        }
+    }
+
+    /// Parses the spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(ReviewStatus::Open),
+            "accepted" => Some(ReviewStatus::Accepted),
+            "discarded" => Some(ReviewStatus::Discarded),
+            _ => None,
+        }
+    }
+}
+
+/// What an admin decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewAction {
+    /// Record the dose (with the next dose number by history).
+    Accept,
+    /// Record nothing.
+    Discard,
+}
+
+/// An item of the review queue.
+#[derive(Debug, Clone)]
+pub struct ReviewItem {
+    /// Id.
+    pub id: ReviewId,
+    /// The record.
+    pub record: SiteRecord,
+    /// Facility.
+    pub center_id: CenterId,
+    /// Why.
+    pub code: SyncCode,
+    /// State.
+    pub status: ReviewStatus,
+    /// Why it was resolved so.
+    pub resolution_note: Option<String>,
+    /// Who resolved it (`staff:<id>` or `cli`).
+    pub resolved_by: Option<String>,
+    /// Created (ms).
+    pub created_at_ms: i64,
+    /// Resolved (ms).
+    pub resolved_at_ms: Option<i64>,
+}
+
+/// Which review items to list.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewFilter {
+    /// Only this facility.
+    pub center: Option<CenterId>,
+    /// Only this session.
+    pub session: Option<SessionId>,
+    /// Only this state.
+    pub status: Option<ReviewStatus>,
+}
+
+/// A staff read of personal data.
+#[derive(Debug, Clone)]
+pub struct AccessEntry {
+    /// Who.
+    pub staff_id: StaffId,
+    /// Their facility.
+    pub center_id: CenterId,
+    /// Which session.
+    pub session_id: Option<SessionId>,
+    /// What (`bundle`, `list_pdf`, `search`).
+    pub action: String,
+    /// Details without personal data (counts, query kind).
+    pub detail: String,
+    /// When (ms).
+    pub at_ms: i64,
+}
+
+/// A durable event waiting for its consumer.
+#[derive(Debug, Clone)]
+pub struct OutboxEvent {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// `dose.recorded`, `dose.voided`, `aefi.serious`.
+    pub kind: String,
+    /// The vaccination (or report) it is about.
+    pub subject_id: String,
+    /// JSON payload.
+    pub payload: String,
+    /// Created (ms).
+    pub created_at_ms: i64,
 }

@@ -6,6 +6,7 @@ mod beneficiaries;
 pub mod extract;
 mod meta;
 mod search;
+pub mod site;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -60,4 +61,16 @@ pub fn router() -> Router<AppState> {
         // 3.3 web portal
         .route("/v2/auth/generateMobileOTP", post(auth::generate_mobile_otp))
         .route("/v2/auth/validateMobileOtp", post(auth::validate_mobile_otp))
+        // Vaccination sites (docs/SITE-API.md)
+        .route("/site/v1/login", post(site::login))
+        .route("/site/v1/login/otp", post(site::login_otp))
+        .route("/site/v1/login/otp/confirm", post(site::login_otp_confirm))
+        .route("/site/v1/sessions", get(site::sessions))
+        .route("/site/v1/sessions/{session_id}/bundle", get(site::bundle))
+        .route("/site/v1/sessions/{session_id}/tally", get(site::tally))
+        .route("/site/v1/sessions/{session_id}/list.pdf", get(site::list_pdf))
+        .route("/site/v1/sync", post(site::sync))
+        .route("/site/v1/sync/status", get(site::sync_status))
+        .route("/site/v1/reviews", get(site::reviews))
+        .route("/site/v1/reviews/{review_id}/resolve", post(site::resolve))
 }

@@ -4,3 +4,5 @@ pub mod auth;
 pub mod booking;
 pub mod registration;
 pub mod search;
+pub mod site;
+pub mod staff;

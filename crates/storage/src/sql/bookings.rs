@@ -17,10 +17,14 @@ use crate::{
     StorageResult,
 };
 
+/// The appointment columns, qualified with the alias `a` (for joins).
+pub(crate) const APPOINTMENT_COLS_A: &str = "a.id, a.booking_id, a.beneficiary_id, a.account_id, a.session_id, a.dose, \
+                                            a.slot, a.security_code, a.policy_version, a.status, a.created_at";
+
 const APPOINTMENT_COLS: &str = "id, booking_id, beneficiary_id, account_id, session_id, dose, slot, security_code, \
                                 policy_version, status, created_at";
 
-fn appointment_from_row(row: &AnyRow) -> StorageResult<Appointment> {
+pub(crate) fn appointment_from_row(row: &AnyRow) -> StorageResult<Appointment> {
     let get_s = |c: &str| row.try_get::<String, _>(c).map_err(|_| decode_err(c));
     let get_i = |c: &str| row.try_get::<i64, _>(c).map_err(|_| decode_err(c));
     Ok(Appointment {

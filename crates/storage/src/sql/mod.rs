@@ -4,6 +4,8 @@ mod accounts;
 mod bookings;
 mod people;
 mod places;
+mod site;
+mod sync;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,10 +14,13 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
+use tika_domain::country::CountryPack;
 use tika_domain::ids::{
-    AccountId, AppointmentId, BeneficiaryId, BeneficiaryRef, CenterId, OtpTxnId, SessionId,
+    AccountId, AppointmentId, BeneficiaryId, BeneficiaryRef, CenterId, OtpTxnId, ReviewId,
+    SessionId, StaffId, UploadKey,
 };
 use tika_domain::mobile::Mobile;
+use tika_domain::staff::Username;
 
 use crate::writer::{WriteFn, Writer};
 use crate::*;
@@ -292,5 +297,93 @@ impl Store for SqlStore {
         now_ms: i64,
     ) -> StorageResult<u64> {
         bookings::cancel(self, booking, beneficiaries, now_ms).await
+    }
+
+    async fn create_staff(&self, new: &NewStaff) -> StorageResult<Staff> {
+        site::create_staff(self, new).await
+    }
+    async fn find_staff_by_username(&self, username: &Username) -> StorageResult<Staff> {
+        site::find_staff_by_username(self, username).await
+    }
+    async fn find_staff(&self, id: StaffId) -> StorageResult<Staff> {
+        site::find_staff(self, id).await
+    }
+    async fn list_staff(&self, center: CenterId) -> StorageResult<Vec<Staff>> {
+        site::list_staff(self, center).await
+    }
+    async fn set_login_state(
+        &self,
+        id: StaffId,
+        failed_logins: u32,
+        locked_until_ms: i64,
+    ) -> StorageResult<()> {
+        site::set_login_state(self, id, failed_logins, locked_until_ms).await
+    }
+    async fn issue_batch(&self, batch: &Batch) -> StorageResult<()> {
+        site::issue_batch(self, batch).await
+    }
+    async fn list_batches(&self, center: CenterId) -> StorageResult<Vec<Batch>> {
+        site::list_batches(self, center).await
+    }
+    async fn list_center_sessions(
+        &self,
+        center: CenterId,
+        date: NaiveDate,
+    ) -> StorageResult<Vec<Session>> {
+        site::list_center_sessions(self, center, date).await
+    }
+    async fn session_roster(&self, session: SessionId) -> StorageResult<Vec<RosterEntry>> {
+        site::session_roster(self, session).await
+    }
+    async fn session_doses(&self, session: SessionId) -> StorageResult<Vec<SiteDose>> {
+        site::session_doses(self, session).await
+    }
+    async fn session_arrivals(&self, session: SessionId) -> StorageResult<Vec<Arrival>> {
+        site::session_arrivals(self, session).await
+    }
+    async fn find_upload(&self, key: UploadKey) -> StorageResult<Option<(String, String)>> {
+        site::find_upload(self, key).await
+    }
+    async fn apply_upload(
+        &self,
+        upload: &SyncUpload,
+        pack: Arc<CountryPack>,
+    ) -> StorageResult<UploadOutcome> {
+        sync::apply_upload(self, upload, pack).await
+    }
+    async fn list_reviews(&self, filter: &ReviewFilter) -> StorageResult<Vec<ReviewItem>> {
+        site::list_reviews(self, filter).await
+    }
+    async fn find_review(&self, id: ReviewId) -> StorageResult<ReviewItem> {
+        site::find_review(self, id).await
+    }
+    async fn resolve_review(
+        &self,
+        id: ReviewId,
+        action: ReviewAction,
+        note: &str,
+        resolved_by: &str,
+        now_ms: i64,
+        pack: Arc<CountryPack>,
+    ) -> StorageResult<ReviewItem> {
+        sync::resolve_review(
+            self,
+            id,
+            action,
+            note.to_owned(),
+            resolved_by.to_owned(),
+            now_ms,
+            pack,
+        )
+        .await
+    }
+    async fn log_access(&self, entry: &AccessEntry) -> StorageResult<()> {
+        site::log_access(self, entry).await
+    }
+    async fn list_access(&self, center: CenterId, limit: u32) -> StorageResult<Vec<AccessEntry>> {
+        site::list_access(self, center, limit).await
+    }
+    async fn pending_events(&self, limit: u32) -> StorageResult<Vec<OutboxEvent>> {
+        site::pending_events(self, limit).await
     }
 }

@@ -194,7 +194,7 @@ pub(super) async fn list_vaccinations(
     }
     let sql = format!(
         "SELECT id, beneficiary_id, dose, vaccine, date, center_id FROM vaccinations \
-         WHERE beneficiary_id IN ({}) ORDER BY date, dose",
+         WHERE beneficiary_id IN ({}) AND voided_at IS NULL ORDER BY date, dose",
         in_list(store.backend, beneficiaries.len(), 1)
     );
     let mut q = sqlx::query(AssertSqlSafe(sql));

@@ -12,7 +12,7 @@ use crate::{Center, NewCenter, NewSession, Session, StorageError, StorageResult}
 
 const CENTER_COLS: &str = "id, name, name_l, address, block_name, district_id, state_id, pincode, lat, lon, \
                            open_time, close_time, fee_type, created_at";
-const SESSION_COLS: &str = "id, center_id, date, vaccine, min_age, max_age, fee, capacity_dose1, capacity_dose2, \
+pub(crate) const SESSION_COLS: &str = "id, center_id, date, vaccine, min_age, max_age, fee, capacity_dose1, capacity_dose2, \
                             booked_dose1, booked_dose2, slots, status, updated_at";
 
 pub(super) async fn insert_centers(store: &SqlStore, centers: &[NewCenter]) -> StorageResult<u64> {
