@@ -75,3 +75,4 @@ cargo build -p tika --locked
 log "browser tests in headless Chromium (SQLite and PostgreSQL)"
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 TIKA_BIN="$ROOT/target/debug/tika" node e2e/run.mjs
+TIKA_BIN="$ROOT/target/debug/tika" node e2e/site.mjs

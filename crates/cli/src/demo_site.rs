@@ -18,8 +18,8 @@ use tika_domain::staff::{StaffRole, Username};
 use tika_domain::vaccine::DoseNumber;
 use tika_server::keys::Keys;
 use tika_storage::{
-    Batch, BookingMember, DynStore, NewBeneficiaryRecord, NewBooking, NewStaff, Session,
-    StorageError, Vaccination,
+    Batch, BookingMember, DynStore, NewBeneficiaryRecord, NewBooking, NewSession, NewStaff,
+    Session, StorageError, Vaccination,
 };
 
 /// The demo logins (printed at start-up; test mode only ever).
@@ -36,6 +36,8 @@ pub(crate) struct DemoSite {
     /// People booked.
     pub(crate) booked: usize,
 }
+
+const SITE_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x7a1c_0d1e_5173_4000_8000_0000_0000_0500);
 
 const FIRST: &[&str] = &[
     "Asha",
@@ -95,6 +97,23 @@ pub(crate) async fn load(
     now_ms: i64,
     bookings: usize,
 ) -> anyhow::Result<Option<DemoSite>> {
+    let vaccinator = Username::parse(VACCINATOR.0)?;
+    match store.find_staff_by_username(&vaccinator).await {
+        Ok(existing) => {
+            // Already set up on an earlier start: report the site it was set up at.
+            let center = existing.center_id;
+            let today_sessions = store.list_center_sessions(center, today).await?;
+            let Some(session) =
+                today_sessions.iter().max_by_key(|s| s.booked_dose1 + s.booked_dose2)
+            else {
+                return Ok(None);
+            };
+            let booked = store.session_roster(session.id).await?.len();
+            return Ok(Some(DemoSite { center, session: session.id, booked }));
+        }
+        Err(StorageError::NotFound) => {}
+        Err(e) => return Err(e.into()),
+    }
     let sessions: Vec<Session> = store
         .list_sessions(today, today)
         .await?
@@ -105,30 +124,37 @@ pub(crate) async fn load(
                 && matches!(s.vaccine.as_str(), "COVISHIELD" | "COVAXIN")
         })
         .collect();
-    let Some(session) = sessions
-        .iter()
-        .filter(|s| {
-            s.available(DoseNumber::FIRST) as usize >= bookings.saturating_sub(bookings / 8)
-        })
-        .max_by_key(|s| (s.capacity_dose1, std::cmp::Reverse(s.center_id)))
-        .or_else(|| sessions.iter().max_by_key(|s| s.capacity_dose1))
-        .cloned()
+    let Some(largest) =
+        sessions.iter().max_by_key(|s| (s.capacity_dose1, std::cmp::Reverse(s.center_id))).cloned()
     else {
         return Ok(None);
     };
-    let vaccinator = Username::parse(VACCINATOR.0)?;
-    match store.find_staff_by_username(&vaccinator).await {
-        Ok(existing) => {
-            // Already set up on an earlier start: report the site it was set up at.
-            let center = existing.center_id;
-            let today_sessions = store.list_center_sessions(center, today).await?;
-            let session = today_sessions.first().map_or(session.id, |s| s.id);
-            let booked = store.session_roster(session).await?.len();
-            return Ok(Some(DemoSite { center, session, booked }));
-        }
-        Err(StorageError::NotFound) => {}
-        Err(e) => return Err(e.into()),
-    }
+    let session = if largest.available(DoseNumber::FIRST) as usize >= bookings {
+        largest
+    } else {
+        // Demo sessions hold at most 300; a bigger demo (`--demo-site-bookings 500`) gets a
+        // session of its own at the same facility.
+        let id = SessionId::from_uuid(uuid::Uuid::new_v5(
+            &SITE_NAMESPACE,
+            format!("site:{}:{today}", largest.center_id.0).as_bytes(),
+        ));
+        let seats = u32::try_from(bookings).unwrap_or(u32::MAX).saturating_add(100);
+        store
+            .insert_sessions(&[NewSession {
+                id,
+                center_id: largest.center_id,
+                date: today,
+                vaccine: largest.vaccine.clone(),
+                ages: largest.ages,
+                fee: largest.fee.clone(),
+                capacity_dose1: seats,
+                capacity_dose2: seats / 4,
+                slots: largest.slots.clone(),
+                updated_at_ms: now_ms,
+            }])
+            .await?;
+        store.find_session(id).await?
+    };
     let center = session.center_id;
     for (username, password, name, role, mobile) in [
         (VACCINATOR.0, VACCINATOR.1, "Anita Verma (ANM)", StaffRole::Vaccinator, "9000000900"),
@@ -192,7 +218,7 @@ pub(crate) async fn load(
         };
         let person = store.create_beneficiary(&person, 4).await?;
         // Every eighth person comes for their second dose, given 90 days ago.
-        let second = i % 8 == 7 && booked < bookings && second_dose_seats > i / 8;
+        let second = i % 8 == 7 && second_dose_seats > i / 8;
         let dose = if second {
             store
                 .record_vaccination(&Vaccination {

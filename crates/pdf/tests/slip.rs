@@ -4,10 +4,12 @@
 //! These tests need poppler-utils; without it they fail and say how to install it.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::path::Path;
 use std::time::Instant;
 
+use common::PdfFile;
 use tika_pdf::layout::{Op, Page, TextStyle};
 use tika_pdf::render::{DocInfo, to_pdf};
 use tika_pdf::{AppointmentSlip, SlipPerson, render_appointment_slip};
@@ -41,67 +43,6 @@ fn sample() -> AppointmentSlip {
         fee: "₹ 780".to_owned(),
         people: vec![person("सुश्री प्रियंका द्विवेदी क्षत्रिय", "4821"), person("Rajesh Kumar", "0937")],
         generated_at: "22-11-2026 10:15 IST".to_owned(),
-    }
-}
-
-/// Runs a poppler-utils tool and returns its standard output; fails the test if the tool
-/// is missing or exits with an error.
-fn poppler(tool: &str, args: &[&str]) -> String {
-    let output = match Command::new(tool).args(args).output() {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
-            "`{tool}` was not found: install poppler-utils \
-             (`apt-get update && apt-get install -y poppler-utils`) to run the PDF tests"
-        ),
-        Err(e) => panic!("could not run `{tool}`: {e}"),
-    };
-    assert!(
-        output.status.success(),
-        "`{tool} {}` failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-/// A PDF written to a temporary directory, for the command-line tools.
-struct PdfFile {
-    dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-impl PdfFile {
-    fn new(pdf: &[u8]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("slip.pdf");
-        std::fs::write(&path, pdf).unwrap();
-        Self { dir, path }
-    }
-
-    fn path(&self) -> &str {
-        self.path.to_str().unwrap()
-    }
-
-    fn text(&self) -> String {
-        poppler("pdftotext", &["-enc", "UTF-8", self.path(), "-"])
-    }
-
-    fn pages(&self) -> usize {
-        let info = poppler("pdfinfo", &[self.path()]);
-        let line = info.lines().find(|l| l.starts_with("Pages:")).unwrap();
-        line["Pages:".len()..].trim().parse().unwrap()
-    }
-
-    /// Renders page 1 at `dpi` and returns the PNG's path.
-    fn page_png(&self, dpi: u32) -> PathBuf {
-        let prefix = self.dir.path().join("page");
-        let dpi = dpi.to_string();
-        let prefix_str = prefix.to_str().unwrap();
-        poppler(
-            "pdftoppm",
-            &["-r", &dpi, "-png", "-f", "1", "-l", "1", "-singlefile", self.path(), prefix_str],
-        );
-        prefix.with_extension("png")
     }
 }
 
@@ -200,33 +141,7 @@ fn hindi_words_extract_intact() {
 
 #[test]
 fn fonts_are_embedded_subsets() {
-    let file = PdfFile::new(&render_appointment_slip(&sample()).unwrap());
-    let listing = poppler("pdffonts", &[file.path()]);
-    for family in [
-        "NotoSans-Regular",
-        "NotoSans-Bold",
-        "NotoSansDevanagari-Regular",
-        "NotoSansDevanagari-Bold",
-    ] {
-        let row = listing
-            .lines()
-            .find(|l| {
-                l.split_whitespace()
-                    .next()
-                    .is_some_and(|name| name.ends_with(&format!("+{family}")))
-            })
-            .unwrap_or_else(|| panic!("no subset of {family} in\n{listing}"));
-        let fields: Vec<&str> = row.split_whitespace().collect();
-        let tag = fields[0].split('+').next().unwrap();
-        assert!(tag.len() == 6 && tag.chars().all(|c| c.is_ascii_uppercase()), "{row}");
-        // name, type..., encoding, emb, sub, uni, object id, generation.
-        let n = fields.len();
-        assert_eq!(
-            &fields[n - 5..n - 2],
-            ["yes", "yes", "yes"],
-            "not embedded subset with ToUnicode: {row}"
-        );
-    }
+    PdfFile::new(&render_appointment_slip(&sample()).unwrap()).assert_fonts_embedded();
 }
 
 #[test]

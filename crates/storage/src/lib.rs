@@ -188,6 +188,8 @@ pub trait Store: Send + Sync + 'static {
         &self,
         reference: &BeneficiaryRef,
     ) -> StorageResult<Beneficiary>;
+    /// Beneficiaries by id (not deleted), in no particular order.
+    async fn find_beneficiaries(&self, ids: &[BeneficiaryId]) -> StorageResult<Vec<Beneficiary>>;
     /// Deletes a beneficiary of the account unless it has an active appointment or a dose.
     async fn delete_beneficiary(
         &self,

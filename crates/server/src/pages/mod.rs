@@ -24,6 +24,7 @@ pub(crate) mod context;
 mod home;
 pub(crate) mod i18n;
 mod login;
+mod site;
 
 #[cfg(test)]
 mod tests;
@@ -71,6 +72,7 @@ pub fn router() -> Router<AppState> {
             get(|| async { asset(APP_JS.as_bytes(), "text/javascript; charset=utf-8") }),
         )
         .route("/favicon.ico", get(|| async { asset(FAVICON, "image/svg+xml") }))
+        .merge(site::router())
         .fallback(|| async { context::PageError::from(crate::error::ApiError::NotFound) })
         .layer(axum::middleware::from_fn(context::middleware))
 }

@@ -470,3 +470,39 @@ async fn booking_shows_the_security_code_and_the_slip_is_a_pdf() {
             .starts_with("text/html")
     );
 }
+
+#[tokio::test]
+async fn site_app_shell_follows_lang_and_its_worker_may_control_the_app() {
+    let mut b = Browser::new().await;
+    // A shared site phone starts in English whatever the browser prefers.
+    b.accept_language = Some("hi-IN,hi;q=0.9");
+    let en = b.get("/site/").await;
+    assert_eq!(en.status, StatusCode::OK);
+    assert!(en.body.contains("<html lang=\"en\">"), "{}", en.body);
+    assert!(en.body.contains("<title>Tika site</title>"));
+    assert!(en.body.contains("src=\"/site/app.js\""));
+
+    let hi = b.get("/site/?lang=hi").await;
+    assert!(hi.body.contains("<html lang=\"hi\">"));
+    assert!(hi.body.contains("<title>टीका साइट</title>"));
+    // The choice is remembered in the cookie.
+    assert!(b.get("/site/").await.body.contains("<html lang=\"hi\">"));
+
+    let sw = b.get("/site/sw.js").await;
+    assert_eq!(sw.status, StatusCode::OK);
+    assert_eq!(sw.headers.get("service-worker-allowed").unwrap(), "/site/");
+    assert_eq!(sw.headers.get(header::CACHE_CONTROL).unwrap(), "no-cache");
+    assert!(!sw.body.contains("{version}"), "the cache version is filled in");
+
+    for (path, ty) in [
+        ("/site/app.js", "text/javascript; charset=utf-8"),
+        ("/site/i18n.js", "text/javascript; charset=utf-8"),
+        ("/site/app.css", "text/css; charset=utf-8"),
+        ("/site/manifest.webmanifest", "application/manifest+json"),
+    ] {
+        let asset = b.get(path).await;
+        assert_eq!(asset.status, StatusCode::OK, "{path}");
+        assert_eq!(asset.headers.get(header::CONTENT_TYPE).unwrap(), ty, "{path}");
+    }
+    assert_eq!(b.get("/site").await.location(), "/site/");
+}

@@ -112,7 +112,18 @@ pub async fn bundle(state: &AppState, who: &StaffPrincipal, id: SessionId) -> Ap
         state.store.list_batches(who.center),
         state.store.list_staff(who.center),
     )?;
-    let people: Vec<_> = roster.iter().map(|r| r.appointment.beneficiary_id).collect();
+    // People vaccinated here without a booking (walk-ins, from any device) are listed too, so
+    // every device can show who they are.
+    let booked: HashSet<_> = roster.iter().map(|r| r.appointment.beneficiary_id).collect();
+    let walk_in_ids: Vec<_> = doses
+        .iter()
+        .map(|d| d.beneficiary_id)
+        .filter(|b| !booked.contains(b))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let walk_ins = state.store.find_beneficiaries(&walk_in_ids).await?;
+    let people: Vec<_> = booked.iter().copied().chain(walk_in_ids.iter().copied()).collect();
     let history = state.store.list_vaccinations(&people).await?;
     let mut by_person: HashMap<_, Vec<Value>> = HashMap::new();
     for v in &history {
@@ -122,7 +133,7 @@ pub async fn bundle(state: &AppState, who: &StaffPrincipal, id: SessionId) -> Ap
             "date": v.date.format("%Y-%m-%d").to_string(),
         }));
     }
-    log(state, who, id, "bundle", format!("{} people", roster.len())).await?;
+    log(state, who, id, "bundle", format!("{} people", roster.len() + walk_ins.len())).await?;
     let policy = state.pack.policy_on(session.date);
     let today = state.today();
     Ok(json!({
@@ -149,7 +160,8 @@ pub async fn bundle(state: &AppState, who: &StaffPrincipal, id: SessionId) -> Ap
             })
         }).collect::<Vec<_>>(),
         "id_types": state.pack.id_types.iter().map(|t| json!({
-            "id": t.id, "type": t.name, "type_l": t.name_l,
+            "id": t.id, "type": t.name, "type_l": t.name_l, "pattern": t.pattern.as_str(),
+            "numeric": t.numeric, "verhoeff": t.verhoeff,
         })).collect::<Vec<_>>(),
         "genders": state.pack.genders.iter().map(|g| json!({
             "id": g.id, "name": g.name, "name_l": g.name_l,
@@ -174,6 +186,12 @@ pub async fn bundle(state: &AppState, who: &StaffPrincipal, id: SessionId) -> Ap
                 "history": by_person.get(&a.beneficiary_id).cloned().unwrap_or_default(),
             })
         }).collect::<Vec<_>>(),
+        "walk_ins": walk_ins.iter().map(|b| json!({
+            "beneficiary_id": b.id, "reference_id": b.reference_id.as_str(), "name": b.name,
+            "birth_year": b.birth_year, "gender_id": b.gender_id,
+            "photo_id_type": b.photo_id_type, "photo_id_last4": b.photo_id_last4,
+            "history": by_person.get(&b.id).cloned().unwrap_or_default(),
+        })).collect::<Vec<_>>(),
         "arrivals": arrivals.iter().map(|a| json!({
             "beneficiary_id": a.beneficiary_id, "at": a.at_ms,
         })).collect::<Vec<_>>(),

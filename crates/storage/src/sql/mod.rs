@@ -257,6 +257,9 @@ impl Store for SqlStore {
     ) -> StorageResult<Beneficiary> {
         people::find_beneficiary_by_ref(self, reference).await
     }
+    async fn find_beneficiaries(&self, ids: &[BeneficiaryId]) -> StorageResult<Vec<Beneficiary>> {
+        people::find_beneficiaries(self, ids).await
+    }
     async fn delete_beneficiary(
         &self,
         account: AccountId,

@@ -144,6 +144,25 @@ pub(super) async fn find_beneficiary_by_ref(
     beneficiary_from_row(&row)
 }
 
+pub(super) async fn find_beneficiaries(
+    store: &SqlStore,
+    ids: &[BeneficiaryId],
+) -> StorageResult<Vec<Beneficiary>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {BENEFICIARY_COLS} FROM beneficiaries WHERE id IN ({}) AND deleted_at IS NULL",
+        in_list(store.backend, ids.len(), 1)
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for id in ids {
+        q = q.bind(id.to_string());
+    }
+    let rows = q.fetch_all(&store.read).await.map_err(StorageError::from_sqlx)?;
+    rows.iter().map(beneficiary_from_row).collect()
+}
+
 pub(super) async fn delete_beneficiary(
     store: &SqlStore,
     account: AccountId,
