@@ -629,7 +629,24 @@ fn decide_one(
             result.reference_id = facts.people.get(&who).map(|p| p.reference.clone());
             (result, effects)
         }
-        RecordBody::Dose(d) => dose(ctx, facts, rec, d),
+        RecordBody::Dose(d) => {
+            let (result, mut effects) = dose(ctx, facts, rec, d);
+            if let Some(id) = result.review_id {
+                match facts.tombstones.get(&rec.client_id) {
+                    // Undone at the site before it arrived (and it could not be stored voided,
+                    // e.g. an unknown person): there is nothing left for anyone to decide.
+                    Some(reason) => effects.push(Effect::DiscardReview {
+                        id,
+                        note: format!("Undone at the site: {reason}"),
+                    }),
+                    // An undo later in the same upload must find the item open.
+                    None => {
+                        facts.open_reviews.insert(rec.client_id, id);
+                    }
+                }
+            }
+            (result, effects)
+        }
         RecordBody::Aefi { vaccination_client_id, severity, symptoms, notes } => {
             let mut result = RecordResult::new(rec.client_id, Outcome::Applied);
             if !facts.doses.contains_key(vaccination_client_id) {
@@ -722,8 +739,10 @@ fn dose(
         .filter(|k| !k.voided)
         .map(|k| PastDose { dose: k.dose, vaccine: k.vaccine.clone(), date: k.date })
         .collect();
-    let next = DoseNumber::new(i64::try_from(history.len()).unwrap_or(i64::MAX).saturating_add(1))
-        .unwrap_or(d.dose);
+    // The number after the highest one held (not the count: an undone first dose leaves a gap,
+    // and the count would then name a dose the person already has).
+    let highest = history.iter().map(|h| h.dose.get()).max().unwrap_or(0);
+    let next = DoseNumber::new(i64::from(highest) + 1).unwrap_or(d.dose);
     let voided = facts.tombstones.get(&rec.client_id).cloned();
     let number = if ctx.force { next } else { d.dose };
 
@@ -866,10 +885,21 @@ fn undo(
         }
         Some((who, center, false)) => {
             facts.doses.insert(target, (who, center, true));
+            let mut undone = None;
             if let Some(p) = facts.people.get_mut(&who) {
                 for k in p.doses.iter_mut().filter(|k| k.id == target) {
                     k.voided = true;
+                    undone = Some(k.dose);
                 }
+            }
+            // Storage re-opens the appointment the dose completed; a later dose in the same
+            // upload must complete it again.
+            for a in facts.appointments.values_mut().filter(|a| {
+                a.beneficiary == who
+                    && Some(a.dose) == undone
+                    && a.state == AppointmentState::Completed
+            }) {
+                a.state = AppointmentState::Booked;
             }
             result.beneficiary_id = Some(who);
             (result, vec![effect(true)])

@@ -4,39 +4,15 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use tika_domain::ids::{
-    AccountId, AppointmentId, BeneficiaryId, BeneficiaryRef, CenterId, DistrictId, OtpTxnId,
-    SessionId, StateId, VaccinationId,
-};
+use tika_domain::ids::{AccountId, AppointmentId, CenterId, OtpTxnId, SessionId, VaccinationId};
 use tika_domain::mobile::Mobile;
 use tika_domain::session::{AgeLimits, FeeType, SecurityCode, Slot};
 use tika_domain::vaccine::{DoseNumber, VaccineCode};
 use tika_storage::*;
-use tika_test_support::{TestDb, on_both_backends};
-
-const NOW: i64 = 1_780_000_000_000;
+use tika_test_support::{NOW, TestDb, center, on_both_backends, person_record};
 
 fn date(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 12, d).unwrap()
-}
-
-fn center(id: i64) -> NewCenter {
-    NewCenter {
-        id: CenterId(id),
-        name: format!("PHC {id}"),
-        name_l: format!("प्राथमिक स्वास्थ्य केंद्र {id}"),
-        address: "Main Road".into(),
-        block_name: "Block A".into(),
-        district_id: DistrictId(395),
-        state_id: StateId(21),
-        pincode: 400051,
-        lat: Some(19.0652),
-        lon: Some(72.8654),
-        open_time: "09:00:00".into(),
-        close_time: "17:00:00".into(),
-        fee_type: FeeType::Free,
-        created_at_ms: NOW,
-    }
 }
 
 fn session(center_id: i64, day: u32, cap1: u32, cap2: u32) -> NewSession {
@@ -100,22 +76,6 @@ impl World {
                 .collect(),
             now_ms: NOW,
         }
-    }
-}
-
-fn person_record(account: AccountId, id_number: &str) -> NewBeneficiaryRecord {
-    NewBeneficiaryRecord {
-        id: BeneficiaryId::new(),
-        reference_id: BeneficiaryRef::from_random(uuid::Uuid::new_v4().as_u128() as u64),
-        account_id: account,
-        name: "Asha Rao".into(),
-        birth_year: 1985,
-        gender_id: 2,
-        photo_id_type: 1,
-        photo_id_hash: format!("hash-{id_number}"),
-        photo_id_last4: id_number[id_number.len() - 4..].to_owned(),
-        comorbidity: false,
-        created_at_ms: NOW,
     }
 }
 

@@ -13,6 +13,7 @@ mod booking;
 mod load;
 mod registration;
 mod search;
+mod sync;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,6 +46,8 @@ pub(crate) enum BenchCommand {
     Booking(booking::BookingArgs),
     /// Sustained beneficiary registrations.
     Registration(registration::RegistrationArgs),
+    /// Many vaccination sites uploading their doses at once (`POST /api/site/v1/sync`).
+    Sync(sync::SyncArgs),
 }
 
 /// Where the database is, and how the two runtimes are sized.
@@ -78,6 +81,7 @@ pub(crate) fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Search(args) => search::run(&args),
         BenchCommand::Booking(args) => booking::run(&args),
         BenchCommand::Registration(args) => registration::run(&args),
+        BenchCommand::Sync(args) => sync::run(&args),
     }
 }
 

@@ -171,8 +171,19 @@ pub(crate) async fn sync(
     StaffAuth(who): StaffAuth,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let vaccinators: HashSet<StaffId> =
-        state.store.list_staff(who.center).await?.into_iter().map(|s| s.id).collect();
+    let vaccinators: HashSet<StaffId> = state
+        .store
+        .list_staff(who.center)
+        .await?
+        .into_iter()
+        .filter(|s| s.active)
+        .map(|s| s.id)
+        .collect();
+    // A deactivated login's token still reads until midnight (devices work offline all day),
+    // but it can no longer write.
+    if !vaccinators.contains(&who.staff) {
+        return Err(ApiError::Unauthenticated);
+    }
     let upload = parse_upload(&state, &who, &vaccinators, &body)?;
     let answer = site::sync(&state, &who, upload).await?;
     let mut res = answer.into_response();

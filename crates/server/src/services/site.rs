@@ -287,19 +287,20 @@ pub async fn sync(state: &AppState, who: &StaffPrincipal, upload: SyncUpload) ->
     }
 }
 
-/// Drops the keyed photo-id hashes from a record shown to people: they identify nobody by
-/// themselves, but nobody needs them either.
-fn without_hashes(mut v: Value) -> Value {
+/// Drops what nobody reviewing a record needs: a walk-in's mobile number and the keyed hash of
+/// their photo id (the bundle carries neither, so neither does the review queue).
+fn without_private(mut v: Value) -> Value {
     match &mut v {
         Value::Object(map) => {
             map.remove("photo_id_hash");
+            map.remove("mobile");
             for (_, x) in map.iter_mut() {
-                *x = without_hashes(x.take());
+                *x = without_private(x.take());
             }
         }
         Value::Array(items) => {
             for x in items.iter_mut() {
-                *x = without_hashes(x.take());
+                *x = without_private(x.take());
             }
         }
         _ => {}
@@ -308,7 +309,7 @@ fn without_hashes(mut v: Value) -> Value {
 }
 
 fn review_json(item: &ReviewItem) -> Value {
-    let record = without_hashes(serde_json::to_value(&item.record).unwrap_or(Value::Null));
+    let record = without_private(serde_json::to_value(&item.record).unwrap_or(Value::Null));
     json!({
         "review_id": item.id,
         "client_id": item.record.client_id,

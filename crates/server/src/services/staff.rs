@@ -109,7 +109,10 @@ pub async fn login_password(
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("password check panicked: {e}")))?;
     if !ok {
-        let failures = staff.failed_logins.saturating_add(1);
+        // A lock that has run out starts the count again (five more wrong passwords lock
+        // again), rather than one slip after the 15 minutes locking the login at once.
+        let before = if staff.locked_until_ms > 0 { 0 } else { staff.failed_logins };
+        let failures = before.saturating_add(1);
         let until = LockoutPolicy::default().after_failure(failures, now);
         state
             .store

@@ -15,5 +15,6 @@ mod openapi;
 mod otp;
 mod races;
 mod search;
+mod site;
 mod slip;
 mod tokens;

@@ -303,9 +303,23 @@ async fn gather(
             Err(_) => id.clone(),
         })
         .collect();
+    // The index is (photo_id_type, photo_id_hash): without the type, this is a scan of every
+    // registered person.  The types are integers from the country pack, written inline.
+    let types: Vec<String> = records
+        .iter()
+        .filter_map(walk_ins)
+        .map(|p| p.photo_id_type)
+        .collect::<std::collections::BTreeSet<i64>>()
+        .iter()
+        .map(i64::to_string)
+        .collect();
     for row in select_in_then(
         conn,
-        "SELECT id, photo_id_type, photo_id_hash FROM beneficiaries WHERE photo_id_hash IN",
+        &format!(
+            "SELECT id, photo_id_type, photo_id_hash FROM beneficiaries \
+             WHERE photo_id_type IN ({}) AND photo_id_hash IN",
+            types.join(", ")
+        ),
         &hashes,
         "AND deleted_at IS NULL",
     )
@@ -344,8 +358,15 @@ async fn gather(
     let loaded: Vec<String> = facts.people.keys().map(ToString::to_string).collect();
     let dose_cols =
         "SELECT id, beneficiary_id, dose, vaccine, date, center_id, voided_at FROM vaccinations";
-    let mut dose_rows =
-        select_in(conn, &format!("{dose_cols} WHERE beneficiary_id IN"), &loaded).await?;
+    // A person's undone doses count for nothing but themselves, and those named by id (undo,
+    // AEFI and dose records) are read by id just below; `voided_at IS NULL` also lets this use
+    // the partial index `vaccinations_beneficiary_dose` instead of scanning every dose.
+    let mut dose_rows = select_in(
+        conn,
+        &format!("{dose_cols} WHERE voided_at IS NULL AND beneficiary_id IN"),
+        &loaded,
+    )
+    .await?;
     let target_list: Vec<String> = targets.iter().cloned().collect();
     dose_rows.extend(select_in(conn, &format!("{dose_cols} WHERE id IN"), &target_list).await?);
     let mut seen_doses = HashSet::new();
@@ -399,7 +420,8 @@ async fn gather(
         facts.open_reviews.insert(parse_uuid(&record)?, parse_uuid::<ReviewId>(&id)?);
     }
 
-    // Appointment rows named by doses, and the booked rows of the people.
+    // Appointment rows named by doses, and the booked and completed rows of the people (an
+    // undo re-opens a completed row, and a dose later in the same upload completes it again).
     let mut appt_rows = select_in(
         conn,
         "SELECT id, beneficiary_id, dose, status FROM appointments WHERE id IN",
@@ -411,7 +433,7 @@ async fn gather(
             conn,
             "SELECT id, beneficiary_id, dose, status FROM appointments WHERE beneficiary_id IN",
             &loaded,
-            "AND status = 'booked'",
+            "AND status IN ('booked', 'completed')",
         )
         .await?,
     );
