@@ -238,8 +238,8 @@ struct Device {
     records: Vec<SiteRecord>,
 }
 
-/// Turns the plan into records (fresh UUIDv7 ids); also returns, per walk-in, the records
-/// that name them.
+/// Turns the plan into records (fresh UUIDv7 ids); also returns which walk-in each walk-in
+/// and walk-in dose record names.
 fn make_records(
     w: &World,
     plans: &[DevicePlan],
