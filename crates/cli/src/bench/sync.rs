@@ -30,6 +30,7 @@ use http_body_util::Full;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
 use hyper::{Method, Request, StatusCode};
 use serde_json::{Value, json};
+use sqlx::Connection;
 use tika_domain::ids::{
     AppointmentId, BeneficiaryId, BeneficiaryRef, CenterId, SessionId, StaffId,
 };
@@ -622,6 +623,40 @@ async fn read_back(store: &DynStore, sites: &[Site], per_site: usize) -> anyhow:
 
 // --- the run ------------------------------------------------------------------------------
 
+// A PostgreSQL database in service has statistics (autovacuum keeps them) and its plans are made
+// against tables of their real size.  One created a second ago has neither, and the run is too
+// short for autovacuum: the writer would keep, for the whole run, generic plans made while the
+// sync tables were still empty (sequential scans of tables that then grow by thousands of rows a
+// second).  So a database made for the run plans every statement afresh, and everything is
+// analysed after setup.
+
+/// Makes PostgreSQL plan each execution of a prepared statement afresh on the current database
+/// (connections opened later only; call before the store is opened).
+async fn custom_plans(url: &str) -> anyhow::Result<()> {
+    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    let name: String =
+        sqlx::query_scalar("SELECT current_database()::text").fetch_one(&mut conn).await?;
+    anyhow::ensure!(
+        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "unexpected database name {name:?}"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE {name} SET plan_cache_mode = force_custom_plan"
+    )))
+    .execute(&mut conn)
+    .await?;
+    let _ = conn.close().await;
+    Ok(())
+}
+
+/// Updates the planner's statistics of every table (what autovacuum does in service).
+async fn analyze(url: &str) -> anyhow::Result<()> {
+    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    sqlx::query("ANALYZE").execute(&mut conn).await?;
+    let _ = conn.close().await;
+    Ok(())
+}
+
 fn p(h: &Histogram<u64>, q: f64) -> f64 {
     h.value_at_quantile(q) as f64 / 1000.0
 }
@@ -655,12 +690,18 @@ pub(crate) fn run(args: &SyncArgs) -> anyhow::Result<()> {
         let started = Instant::now();
         let seed = run_seed();
         let (server, store, sites, booked) = server_rt.block_on(async {
+            if backend == "postgres" && args.common.fresh_pg.is_some() {
+                custom_plans(&db.url).await?;
+            }
             let store = open_store(&db.url, args.common.read_connections).await?;
             let dyn_store: DynStore = Arc::clone(&store) as DynStore;
             let pack = Arc::new(tika_packs::india()?);
             let server =
                 Server::start(dyn_store, pack, bench_config(args.common.read_connections)).await?;
             let (sites, booked) = make_sites(&server.state, args, seed).await?;
+            if backend == "postgres" {
+                analyze(&db.url).await?;
+            }
             anyhow::Ok((server, store, sites, booked))
         })?;
         let setup = started.elapsed();
@@ -672,6 +713,16 @@ pub(crate) fn run(args: &SyncArgs) -> anyhow::Result<()> {
             setup.as_secs_f64(),
             describe_run(backend, &args.common)
         );
+        if backend == "postgres" {
+            eprintln!(
+                "bench: PostgreSQL analysed after setup{}",
+                if args.common.fresh_pg.is_some() {
+                    "; plan_cache_mode = force_custom_plan on this fresh database"
+                } else {
+                    ""
+                }
+            );
+        }
         anyhow::ensure!(booked == args.sites * args.per_site, "only {booked} people were booked");
 
         // Every device logs in and downloads its bundle once (untimed).
