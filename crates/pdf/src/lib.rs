@@ -15,9 +15,12 @@
 //!
 //! Documents:
 //! - [`render_appointment_slip`]: the appointment slip shown after booking.
+//! - [`render_certificate`]: the bilingual vaccination certificate with its signed QR code,
+//!   what a border officer reads.
 //! - [`render_session_list`]: the printable list of everyone on a vaccination session, with
 //!   a column to sign in, for when devices fail.
 
+pub mod certificate;
 pub mod error;
 pub mod fonts;
 pub mod layout;
@@ -27,6 +30,10 @@ pub mod session_list;
 pub mod slip;
 pub mod text;
 
+pub use certificate::{
+    CertificateDoc, CertificateKind, layout_certificate, mask_id_number, render_certificate,
+};
 pub use error::PdfError;
+pub use qr::QrMatrix;
 pub use session_list::{ListRow, SessionList, render_session_list};
 pub use slip::{AppointmentSlip, SlipPerson, render_appointment_slip};

@@ -26,6 +26,33 @@ pub(crate) fn poppler(tool: &str, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// A word on a page, as `pdftotext -bbox` finds it: its text and box in points, with the
+/// origin at the top-left corner of the page.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Word {
+    pub(crate) text: String,
+    pub(crate) x_min: f32,
+    pub(crate) y_min: f32,
+    pub(crate) x_max: f32,
+    pub(crate) y_max: f32,
+}
+
+/// The value of attribute `name` in an XML start tag.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let len = tag[start..].find('"')?;
+    Some(&tag[start..start + len])
+}
+
+/// Undoes the XML escapes `pdftotext -bbox` writes.
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
 /// A PDF written to a temporary directory, for the command-line tools.
 pub(crate) struct PdfFile {
     dir: tempfile::TempDir,
@@ -56,6 +83,31 @@ impl PdfFile {
         // pdftotext ends every page with a form feed, the last one too.
         if pages.last().is_some_and(|p| p.trim().is_empty()) {
             pages.pop();
+        }
+        pages
+    }
+
+    /// The words of every page with their boxes, from `pdftotext -bbox`, in page order.
+    pub(crate) fn words(&self) -> Vec<Vec<Word>> {
+        let html = poppler("pdftotext", &["-bbox", "-enc", "UTF-8", self.path(), "-"]);
+        let mut pages = Vec::new();
+        for page in html.split("<page ").skip(1) {
+            let mut words = Vec::new();
+            for chunk in page.split("<word ").skip(1) {
+                let (tag, rest) = chunk.split_once('>').unwrap();
+                let text = rest.split_once("</word>").unwrap().0;
+                let number = |name: &str| -> f32 {
+                    attribute(&format!(" {tag}"), name).unwrap().parse().unwrap()
+                };
+                words.push(Word {
+                    text: unescape(text),
+                    x_min: number("xMin"),
+                    y_min: number("yMin"),
+                    x_max: number("xMax"),
+                    y_max: number("yMax"),
+                });
+            }
+            pages.push(words);
         }
         pages
     }
