@@ -15,14 +15,14 @@ mod sql;
 pub mod writer;
 
 pub use records::*;
-pub use sql::{SqlStore, connect};
+pub use sql::{SqlStore, connect, connect_read_only};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use tika_domain::country::CountryPack;
 use tika_domain::ids::{
     AccountId, AppointmentId, BeneficiaryId, BeneficiaryRef, CenterId, OtpTxnId, ReviewId,
-    SessionId, StaffId, UploadKey,
+    SessionId, StaffId, UploadKey, VaccinationId,
 };
 use tika_domain::mobile::Mobile;
 use tika_domain::staff::Username;
@@ -82,6 +82,30 @@ pub enum ConflictKind {
     BatchExists,
     /// The review item is already resolved, or cannot be accepted.
     ReviewClosed,
+    /// The certificate id is already used (draw another one).
+    CertificateIdTaken,
+    /// The dose is voided: it gets no certificate.
+    DoseVoided,
+    /// The facts a certificate was built from changed since they were read (the dose was
+    /// renumbered or moved by a merge): read them again.
+    CertificateFactsChanged,
+    /// The field already has a pending or approved correction request (once per field).
+    CorrectionExists,
+    /// The correction request is already decided, or its person was merged away.
+    CorrectionClosed,
+    /// A merge was refused, and why.
+    MergeRefused(MergeRefusal),
+}
+
+/// Why two beneficiary records cannot be merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeRefusal {
+    /// Both ids name the same record.
+    SameRecord,
+    /// One of them was already merged into another record.
+    AlreadyMerged,
+    /// Their birth years differ by more than one year: probably two people.
+    BirthYearsDiffer,
 }
 
 /// Why a storage call failed.  Never carries personal data.
@@ -96,9 +120,13 @@ pub enum StorageError {
     /// The database cannot be reached or is overloaded (pool timeout, closed writer).
     #[error("database unavailable: {0}")]
     Unavailable(String),
-    /// Bad configuration (URL, options).
+    /// Bad configuration (URL, options), or a read-only database whose schema is not the
+    /// one this build expects.
     #[error("database configuration: {0}")]
     Config(String),
+    /// The store was opened read-only ([`connect_read_only`]) and refuses every write.
+    #[error("the database is open read-only")]
+    ReadOnly,
     /// Anything else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -159,6 +187,9 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_account(&self, mobile: &Mobile, now_ms: i64) -> StorageResult<(Account, bool)>;
     /// One account.
     async fn find_account(&self, id: AccountId) -> StorageResult<Account>;
+    /// The account of a mobile, without creating it (`NotFound` if there is none): logins on a
+    /// read-only store.
+    async fn find_account_by_mobile(&self, mobile: &Mobile) -> StorageResult<Account>;
     /// Remembers the account's language.
     async fn set_account_language(&self, id: AccountId, language: &str) -> StorageResult<()>;
     /// Stores a new OTP transaction.
@@ -175,20 +206,21 @@ pub trait Store: Send + Sync + 'static {
     // --- beneficiaries -------------------------------------------------------------------
 
     /// Registers a beneficiary under an account, enforcing the per-mobile maximum and
-    /// photo-id uniqueness atomically.
+    /// photo-id uniqueness atomically (a record merged into another takes no place).
     async fn create_beneficiary(
         &self,
         new: &NewBeneficiaryRecord,
         max_per_account: u32,
     ) -> StorageResult<Beneficiary>;
-    /// The account's beneficiaries (not deleted), oldest first.
+    /// The account's beneficiaries (not deleted, not merged away), oldest first.
     async fn list_beneficiaries(&self, account: AccountId) -> StorageResult<Vec<Beneficiary>>;
-    /// A beneficiary by reference id (not deleted).
+    /// A beneficiary by reference id (not deleted, not merged away: a merged-away reference id
+    /// is `NotFound`, it does not lead to the record it was merged into).
     async fn find_beneficiary_by_ref(
         &self,
         reference: &BeneficiaryRef,
     ) -> StorageResult<Beneficiary>;
-    /// Beneficiaries by id (not deleted), in no particular order.
+    /// Beneficiaries by id (not deleted, not merged away), in no particular order.
     async fn find_beneficiaries(&self, ids: &[BeneficiaryId]) -> StorageResult<Vec<Beneficiary>>;
     /// Deletes a beneficiary of the account unless it has an active appointment or a dose.
     async fn delete_beneficiary(
@@ -205,7 +237,8 @@ pub trait Store: Send + Sync + 'static {
         &self,
         beneficiaries: &[BeneficiaryId],
     ) -> StorageResult<Vec<Vaccination>>;
-    /// Records a dose (and completes the matching booked appointment, if any).
+    /// Records a dose (and completes the matching booked appointment, if any), with its
+    /// `dose.recorded` event (the site payload's shape; unknown fields `null`).
     async fn record_vaccination(&self, v: &NewVaccination) -> StorageResult<()>;
 
     // --- appointments --------------------------------------------------------------------
@@ -293,6 +326,152 @@ pub trait Store: Send + Sync + 'static {
     async fn list_access(&self, center: CenterId, limit: u32) -> StorageResult<Vec<AccessEntry>>;
     /// Events not yet processed, oldest first.
     async fn pending_events(&self, limit: u32) -> StorageResult<Vec<OutboxEvent>>;
+
+    // --- durable events (consumers) -------------------------------------------------------
+
+    /// Unprocessed events of the given kinds that are due (`available_at <= now_ms`), oldest
+    /// first.  Nothing is locked: two workers may receive the same event, which is harmless
+    /// because every consumer is idempotent (a certificate issue answers `AlreadyIssued`).
+    async fn claim_events(
+        &self,
+        kinds: &[&str],
+        limit: u32,
+        now_ms: i64,
+    ) -> StorageResult<Vec<OutboxEvent>>;
+    /// Records a failed attempt: `attempts + 1`, the error text (truncated), and not due again
+    /// before `retry_at_ms`.  An event already processed is left alone; `NotFound` if unknown.
+    async fn fail_event(&self, id: uuid::Uuid, error: &str, retry_at_ms: i64) -> StorageResult<()>;
+    /// Marks an event processed without effect (a voided dose, a vanished vaccination), keeping
+    /// the reason in `last_error`.  `NotFound` if unknown.
+    async fn skip_event(&self, id: uuid::Uuid, reason: &str) -> StorageResult<()>;
+
+    // --- certificates ---------------------------------------------------------------------
+
+    /// Everything needed to build the certificate of one dose, in one query (`NotFound` if the
+    /// vaccination does not exist).  District and state names are filled by
+    /// [`CertificateFacts::name_places`].
+    async fn certificate_facts(
+        &self,
+        vaccination: VaccinationId,
+    ) -> StorageResult<CertificateFacts>;
+    /// Stores a signed certificate in one transaction, keeping at most one live certificate per
+    /// dose and kind.
+    ///
+    /// With `event` naming a `certificate.reissue` event, the live certificate of the dose and
+    /// kind is revoked (`superseded`, `replaced_by` = the new id, added to the revocation list)
+    /// and the new one stored.  Otherwise (a `dose.recorded` event, or no event) a live
+    /// certificate already there wins: `AlreadyIssued`, nothing stored.  An event already
+    /// processed never supersedes again.  A concurrent issue for the same dose (another
+    /// process) ends the same way, never with two live certificates.
+    ///
+    /// When stored: an audit row, a `certificate.issued` event (`{certificate_id,
+    /// beneficiary_id, vaccination_id, dose, kind}`); the event is marked processed either way.
+    /// Refusals: `NotFound` (vaccination or event unknown), `Conflict(CertificateIdTaken)`,
+    /// `Conflict(DoseVoided)`, `Conflict(CertificateFactsChanged)` (the dose moved or was
+    /// renumbered since its facts were read); nothing is written then.
+    async fn issue_certificate(
+        &self,
+        event: Option<uuid::Uuid>,
+        cert: &NewCertificate,
+        actor: &str,
+    ) -> StorageResult<IssueOutcome>;
+    /// Revokes a certificate (added to the revocation list, audited).  Idempotent: revoking a
+    /// revoked certificate changes nothing and returns it as it is.  `NotFound` if unknown.
+    async fn revoke_certificate(
+        &self,
+        certificate_id: &str,
+        reason: &str,
+        actor: &str,
+        now_ms: i64,
+    ) -> StorageResult<CertificateRecord>;
+    /// Revokes every live certificate of a dose (a `dose.voided` event); returns their ids
+    /// (none when there were none).
+    async fn revoke_for_vaccination(
+        &self,
+        vaccination: VaccinationId,
+        reason: &str,
+        actor: &str,
+        now_ms: i64,
+    ) -> StorageResult<Vec<String>>;
+    /// The most recently issued certificates, live and revoked, newest first (exports).
+    async fn recent_certificates(&self, limit: u32) -> StorageResult<Vec<CertificateRecord>>;
+    /// A person's certificates, live and revoked, newest first.
+    async fn list_certificates(
+        &self,
+        beneficiary: BeneficiaryId,
+    ) -> StorageResult<Vec<CertificateRecord>>;
+    /// The live certificates of some people, by beneficiary then dose.
+    async fn live_certificates_for_beneficiaries(
+        &self,
+        beneficiaries: &[BeneficiaryId],
+    ) -> StorageResult<Vec<CertificateRecord>>;
+    /// One certificate, live or revoked.
+    async fn find_certificate(&self, certificate_id: &str) -> StorageResult<CertificateRecord>;
+    /// Revocation list entries with `seq > after_seq`, in `seq` order.
+    async fn list_revocations(&self, after_seq: i64) -> StorageResult<Vec<Revocation>>;
+    /// The revocation list's version: the highest `seq` (0 while empty).
+    async fn revocation_version(&self) -> StorageResult<i64>;
+
+    // --- corrections, merges, travel details, audit ---------------------------------------
+
+    /// Files a correction request (audited).  A field may be corrected once: a pending or
+    /// approved request for the same person and field is `Conflict(CorrectionExists)`; a
+    /// rejected one does not count, so a rejected request may be filed again.  A photo id
+    /// another (not deleted) person holds is `Conflict(DuplicatePhotoId)`.  `NotFound` if the
+    /// person does not exist, was deleted or merged away.
+    async fn request_correction(&self, new: &NewCorrection) -> StorageResult<CorrectionRequest>;
+    /// Correction requests matching a filter, oldest first (at most 1000).
+    async fn list_corrections(
+        &self,
+        filter: &CorrectionFilter,
+    ) -> StorageResult<Vec<CorrectionRequest>>;
+    /// One correction request.
+    async fn find_correction(&self, id: uuid::Uuid) -> StorageResult<CorrectionRequest>;
+    /// Decides a pending request, in one transaction.  Approving applies the change to the
+    /// person and enqueues one `certificate.reissue` event (`{vaccination_id, kind}`) per
+    /// non-voided dose (domestic) and per live international certificate; rejecting changes
+    /// nothing else.  Audited.  `Conflict(CorrectionClosed)` if already decided,
+    /// `Conflict(DuplicatePhotoId)` if the new photo id is now someone else's (nothing
+    /// written).
+    async fn decide_correction(
+        &self,
+        id: uuid::Uuid,
+        decision: CorrectionDecision,
+        actor: &str,
+        note: &str,
+        now_ms: i64,
+    ) -> StorageResult<CorrectionRequest>;
+    /// Merges two records of one person, in one transaction: `drop`'s non-voided doses move to
+    /// `keep`, `keep`'s doses are renumbered 1..n by date (then time given); `drop` is marked
+    /// merged into `keep` (kept for history, hidden from every lookup; its id becomes an alias
+    /// so site records naming it land on `keep`); `drop`'s booked appointments, and `keep`'s
+    /// booked ones for a dose number it now holds, are cancelled (seats returned); every live
+    /// certificate of both is revoked (`merged`) and a `certificate.reissue` enqueued for each
+    /// of `keep`'s doses.  Audited on both records.
+    /// Refused with `Conflict(MergeRefused(_))`: the same record, a record already merged, or
+    /// birth years more than one year apart.  `NotFound` if either does not exist or was
+    /// deleted.
+    async fn merge_beneficiaries(
+        &self,
+        keep: BeneficiaryId,
+        drop: BeneficiaryId,
+        actor: &str,
+        now_ms: i64,
+    ) -> StorageResult<MergeOutcome>;
+    /// Stores (or clears, with `None`) the date of birth and passport printed on the
+    /// international certificate.  Audited (without the values).  The international
+    /// certificate is issued on demand; nothing is enqueued.  `NotFound` if the person does
+    /// not exist, was deleted or merged away.
+    async fn set_travel_details(
+        &self,
+        beneficiary: BeneficiaryId,
+        dob: Option<NaiveDate>,
+        passport: Option<&str>,
+        actor: &str,
+        now_ms: i64,
+    ) -> StorageResult<()>;
+    /// The audit log of one subject (a beneficiary id), newest first.
+    async fn list_audit(&self, subject: &str, limit: u32) -> StorageResult<Vec<AuditEntry>>;
 }
 
 /// A shared handle to whichever store was configured.

@@ -559,4 +559,417 @@ pub struct OutboxEvent {
     pub payload: String,
     /// Created (ms).
     pub created_at_ms: i64,
+    /// Failed processing attempts so far (the consumer's backoff grows with it).
+    pub attempts: u32,
+}
+
+// --- certificates -------------------------------------------------------------------------
+
+/// Which certificate a dose gets: the domestic one, or the international one (passport).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CertificateKind {
+    /// The domestic certificate (photo id).
+    Domestic,
+    /// The international certificate (passport, date of birth).
+    International,
+}
+
+impl CertificateKind {
+    /// Storage and event spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertificateKind::Domestic => "domestic",
+            CertificateKind::International => "international",
+        }
+    }
+
+    /// Parses the spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "domestic" => Some(CertificateKind::Domestic),
+            "international" => Some(CertificateKind::International),
+            _ => None,
+        }
+    }
+}
+
+/// A signed certificate to store (the server built and signed it).
+#[derive(Debug, Clone)]
+pub struct NewCertificate {
+    /// The 11-digit certificate id.
+    pub certificate_id: String,
+    /// The dose it certifies.
+    pub vaccination_id: VaccinationId,
+    /// Whose dose (as read in the facts the credential was built from).
+    pub beneficiary_id: BeneficiaryId,
+    /// Dose number (as read in the facts).
+    pub dose: u8,
+    /// Domestic or international.
+    pub kind: CertificateKind,
+    /// The signed credential, JSON text, stored and served byte for byte.
+    pub credential: String,
+    /// The signing key (verification method) id.
+    pub key_id: String,
+    /// Issue time (ms); also "now" for everything the issue writes.
+    pub issued_at_ms: i64,
+}
+
+/// A certificate as stored, live or revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateRecord {
+    /// The 11-digit certificate id.
+    pub certificate_id: String,
+    /// The dose it certifies.
+    pub vaccination_id: VaccinationId,
+    /// Whose dose when it was issued.
+    pub beneficiary_id: BeneficiaryId,
+    /// Dose number when it was issued.
+    pub dose: u8,
+    /// Domestic or international.
+    pub kind: CertificateKind,
+    /// The signed credential (JSON text).
+    pub credential: String,
+    /// The signing key id.
+    pub key_id: String,
+    /// Issued (ms).
+    pub issued_at_ms: i64,
+    /// Revoked (ms); `None` while live.
+    pub revoked_at_ms: Option<i64>,
+    /// Why it was revoked (`superseded`, `merged`, `dose voided`, …).
+    pub revoke_reason: Option<String>,
+    /// The certificate that replaced it, if any.
+    pub replaced_by: Option<String>,
+}
+
+impl CertificateRecord {
+    /// Not revoked.
+    pub fn is_live(&self) -> bool {
+        self.revoked_at_ms.is_none()
+    }
+}
+
+/// What [`Store::issue_certificate`](crate::Store::issue_certificate) did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueOutcome {
+    /// The new certificate is stored and live.
+    Issued(CertificateRecord),
+    /// A live certificate for the dose and kind already existed (a retried or doubled job);
+    /// nothing new was stored.  Carries the live one.
+    AlreadyIssued(CertificateRecord),
+}
+
+impl IssueOutcome {
+    /// The live certificate, whichever way.
+    pub fn certificate(&self) -> &CertificateRecord {
+        match self {
+            IssueOutcome::Issued(c) | IssueOutcome::AlreadyIssued(c) => c,
+        }
+    }
+}
+
+/// Everything needed to build the certificate of one dose, read in one query.
+///
+/// Place names (district, state) are not in the database: storage returns the ids and
+/// [`CertificateFacts::name_places`] fills the names from the country pack.
+#[derive(Clone)]
+pub struct CertificateFacts {
+    /// The dose.
+    pub vaccination_id: VaccinationId,
+    /// Dose number.
+    pub dose: u8,
+    /// Vaccine.
+    pub vaccine: VaccineCode,
+    /// Date given.
+    pub date: NaiveDate,
+    /// Device time given (ms), for site doses.
+    pub given_at_ms: Option<i64>,
+    /// Batch, for site doses.
+    pub batch: Option<String>,
+    /// Session, for site doses.
+    pub session_id: Option<SessionId>,
+    /// The vaccinator's display name, when known.
+    pub vaccinator_name: Option<String>,
+    /// When the dose was undone; a voided dose gets no certificate.
+    pub voided_at_ms: Option<i64>,
+    /// Whose dose (now).
+    pub beneficiary_id: BeneficiaryId,
+    /// Their reference id.
+    pub reference_id: String,
+    /// Their name.
+    pub name: String,
+    /// Birth year.
+    pub birth_year: i32,
+    /// Gender id (country pack).
+    pub gender_id: i64,
+    /// Photo id type (country pack).
+    pub photo_id_type: i64,
+    /// Last 4 characters of the photo id.
+    pub photo_id_last4: String,
+    /// Date of birth `YYYY-MM-DD`, if given for travel.
+    pub beneficiary_dob: Option<String>,
+    /// Passport number, if given for travel.
+    pub beneficiary_passport: Option<String>,
+    /// Set when the person was merged into another record (the facts are then stale).
+    pub merged_into: Option<BeneficiaryId>,
+    /// Where the dose was given (old CoWIN-era rows may not say).
+    pub center_id: Option<CenterId>,
+    /// Centre name.
+    pub center_name: Option<String>,
+    /// Centre street address.
+    pub center_address: Option<String>,
+    /// Centre block (sub-district).
+    pub block_name: Option<String>,
+    /// Centre district.
+    pub district_id: Option<DistrictId>,
+    /// District name (from the pack, see [`CertificateFacts::name_places`]).
+    pub district_name: Option<String>,
+    /// Centre state.
+    pub state_id: Option<StateId>,
+    /// State name (from the pack, see [`CertificateFacts::name_places`]).
+    pub state_name: Option<String>,
+    /// Centre pincode.
+    pub pincode: Option<u32>,
+}
+
+impl CertificateFacts {
+    /// Fills the district and state names from the country pack.
+    pub fn name_places(&mut self, pack: &tika_domain::country::CountryPack) {
+        if let Some(d) = self.district_id.and_then(|id| pack.district(id)) {
+            self.district_name = Some(d.name.clone());
+        }
+        if let Some(s) = self.state_id.and_then(|id| pack.state(id)) {
+            self.state_name = Some(s.name.clone());
+        }
+    }
+}
+
+impl std::fmt::Debug for CertificateFacts {
+    /// Ids only: never the name, date of birth or passport.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertificateFacts")
+            .field("vaccination_id", &self.vaccination_id)
+            .field("dose", &self.dose)
+            .field("beneficiary_id", &self.beneficiary_id)
+            .field("center_id", &self.center_id)
+            .field("voided", &self.voided_at_ms.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One entry of the published revocation list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// Position in the list; the list's version is the highest.
+    pub seq: i64,
+    /// The revoked certificate.
+    pub certificate_id: String,
+    /// Why.
+    pub reason: String,
+    /// When (ms).
+    pub revoked_at_ms: i64,
+}
+
+// --- corrections, merges, audit -----------------------------------------------------------
+
+/// The field a correction request changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CorrectionField {
+    /// Name.
+    Name,
+    /// Birth year.
+    BirthYear,
+    /// Gender.
+    Gender,
+    /// Photo id number (same id type).
+    PhotoId,
+}
+
+impl CorrectionField {
+    /// Storage and API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CorrectionField::Name => "name",
+            CorrectionField::BirthYear => "birth_year",
+            CorrectionField::Gender => "gender",
+            CorrectionField::PhotoId => "photo_id",
+        }
+    }
+
+    /// Parses the spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "name" => Some(CorrectionField::Name),
+            "birth_year" => Some(CorrectionField::BirthYear),
+            "gender" => Some(CorrectionField::Gender),
+            "photo_id" => Some(CorrectionField::PhotoId),
+            _ => None,
+        }
+    }
+}
+
+/// The new value a correction asks for, already validated by the caller.
+#[derive(Clone, PartialEq, Eq)]
+pub enum CorrectionChange {
+    /// A new name.
+    Name(String),
+    /// A new birth year.
+    BirthYear(i32),
+    /// A new gender id (country pack).
+    Gender(i64),
+    /// A new photo id number of the same type, reduced to its keyed hash and last 4.
+    PhotoId {
+        /// Keyed hash of the normalized number.
+        hash: String,
+        /// Last 4 characters.
+        last4: String,
+    },
+}
+
+impl CorrectionChange {
+    /// The field it changes.
+    pub fn field(&self) -> CorrectionField {
+        match self {
+            CorrectionChange::Name(_) => CorrectionField::Name,
+            CorrectionChange::BirthYear(_) => CorrectionField::BirthYear,
+            CorrectionChange::Gender(_) => CorrectionField::Gender,
+            CorrectionChange::PhotoId { .. } => CorrectionField::PhotoId,
+        }
+    }
+}
+
+impl std::fmt::Debug for CorrectionChange {
+    /// The field only, never the value.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CorrectionChange({})", self.field().as_str())
+    }
+}
+
+/// A correction request to file.
+#[derive(Debug, Clone)]
+pub struct NewCorrection {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// Whose record.
+    pub beneficiary_id: BeneficiaryId,
+    /// What changes.
+    pub change: CorrectionChange,
+    /// The citizen's reason.
+    pub reason: String,
+    /// Who asks (`citizen:<account>`, `staff:<id>`, `cli`).
+    pub requested_by: String,
+    /// Now (ms).
+    pub requested_at_ms: i64,
+}
+
+/// State of a correction request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CorrectionStatus {
+    /// Waiting for a decision.
+    Pending,
+    /// Approved and applied.
+    Approved,
+    /// Rejected; the field may be requested again.
+    Rejected,
+}
+
+impl CorrectionStatus {
+    /// Storage and API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CorrectionStatus::Pending => "pending",
+            CorrectionStatus::Approved => "approved",
+            CorrectionStatus::Rejected => "rejected",
+        }
+    }
+
+    /// Parses the spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(CorrectionStatus::Pending),
+            "approved" => Some(CorrectionStatus::Approved),
+            "rejected" => Some(CorrectionStatus::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// A decision on a pending correction request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CorrectionDecision {
+    /// Apply the change (and reissue the person's certificates).
+    Approve,
+    /// Change nothing; the field stays correctable.
+    Reject,
+}
+
+/// A correction request as stored.  For a photo id, the values are last-4 strings only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrectionRequest {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// Whose record.
+    pub beneficiary_id: BeneficiaryId,
+    /// Which field.
+    pub field: CorrectionField,
+    /// The value when it was requested (display text: name, year, gender id, last 4).
+    pub old_value: String,
+    /// The value asked for (display text).
+    pub new_value: String,
+    /// The citizen's reason.
+    pub reason: String,
+    /// State.
+    pub status: CorrectionStatus,
+    /// Who asked.
+    pub requested_by: String,
+    /// When (ms).
+    pub requested_at_ms: i64,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// When (ms).
+    pub decided_at_ms: Option<i64>,
+    /// Why.
+    pub decision_note: Option<String>,
+}
+
+/// Which correction requests to list.
+#[derive(Debug, Clone, Default)]
+pub struct CorrectionFilter {
+    /// Only this state.
+    pub status: Option<CorrectionStatus>,
+    /// Only this person.
+    pub beneficiary: Option<BeneficiaryId>,
+}
+
+/// What a merge did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeOutcome {
+    /// Doses moved from the dropped record to the kept one.
+    pub moved_doses: u32,
+    /// Doses whose number changed (moved ones included).
+    pub renumbered: u32,
+    /// Live certificates revoked (both records).
+    pub revoked: Vec<String>,
+    /// `certificate.reissue` events enqueued.
+    pub reissue_events: u32,
+    /// Booked appointments cancelled (the dropped record's, and the kept record's for dose
+    /// numbers it now holds).
+    pub cancelled_appointments: u32,
+}
+
+/// An entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Id (UUIDv7).
+    pub id: uuid::Uuid,
+    /// When (ms).
+    pub at_ms: i64,
+    /// `citizen:<account>`, `staff:<id>`, `system` or `cli`.
+    pub actor: String,
+    /// `certificate.issue`, `certificate.revoke`, `correction.request`, `correction.approve`,
+    /// `correction.reject`, `beneficiary.merge`, `beneficiary.travel_details`.
+    pub action: String,
+    /// The beneficiary the action concerns.
+    pub subject: String,
+    /// JSON details (ids, fields, reasons; never names or id numbers).
+    pub detail: String,
 }

@@ -19,7 +19,8 @@ use tika_domain::staff::{StaffRole, Username};
 use tika_domain::sync::{SiteRecord, WalkInPerson};
 use tika_domain::vaccine::VaccineCode;
 use tika_storage::{
-    Backend, NewBeneficiaryRecord, NewCenter, NewSession, NewStaff, SqlStore, SyncUpload,
+    Backend, CertificateFacts, CertificateKind, NewBeneficiaryRecord, NewCenter, NewCertificate,
+    NewSession, NewStaff, SqlStore, SyncUpload,
 };
 
 /// The fixed "now" of the storage tests (unix ms, in 2026).
@@ -184,6 +185,40 @@ impl TestDb {
         let (url, dir) = fresh_database_url(backend).await;
         let store = tika_storage::connect(&url, 4).await.expect("open test store");
         Self { url, store, _dir: dir }
+    }
+
+    /// Another read-write store on the same database, as a second server process would open it
+    /// (its own writer connection).
+    pub async fn second_store(&self) -> Arc<SqlStore> {
+        tika_storage::connect(&self.url, 2).await.expect("open a second store")
+    }
+
+    /// The same database opened read-only (a replica, or a reader of the file).
+    pub async fn read_only_store(&self) -> Arc<SqlStore> {
+        tika_storage::connect_read_only(&self.url, 2).await.expect("open read-only store")
+    }
+}
+
+/// A stand-in for a signed certificate of the dose in `facts`: the credential is placeholder
+/// JSON naming the id (storage never looks inside).
+pub fn fake_certificate(
+    certificate_id: &str,
+    facts: &CertificateFacts,
+    kind: CertificateKind,
+    issued_at_ms: i64,
+) -> NewCertificate {
+    NewCertificate {
+        certificate_id: certificate_id.to_owned(),
+        vaccination_id: facts.vaccination_id,
+        beneficiary_id: facts.beneficiary_id,
+        dose: facts.dose,
+        kind,
+        credential: format!(
+            "{{\"certificateId\":\"{certificate_id}\",\"dose\":{},\"proof\":\"test\"}}",
+            facts.dose
+        ),
+        key_id: "did:india#test-key".into(),
+        issued_at_ms,
     }
 }
 

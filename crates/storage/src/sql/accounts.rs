@@ -68,6 +68,21 @@ pub(super) async fn find_account(store: &SqlStore, id: AccountId) -> StorageResu
     account_from_row(&row)
 }
 
+/// The account of a mobile, if it exists (a read-only server logs citizens in without creating
+/// accounts).
+pub(super) async fn find_account_by_mobile(
+    store: &SqlStore,
+    mobile: &Mobile,
+) -> StorageResult<Account> {
+    let row = sqlx::query("SELECT id, mobile, language FROM accounts WHERE mobile = $1")
+        .bind(mobile.as_str().to_owned())
+        .fetch_optional(&store.read)
+        .await
+        .map_err(StorageError::from_sqlx)?
+        .ok_or(StorageError::NotFound)?;
+    account_from_row(&row)
+}
+
 pub(super) async fn set_account_language(
     store: &SqlStore,
     id: AccountId,

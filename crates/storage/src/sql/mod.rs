@@ -2,6 +2,7 @@
 
 mod accounts;
 mod bookings;
+mod certificates;
 mod people;
 mod places;
 mod site;
@@ -17,7 +18,7 @@ use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 use tika_domain::country::CountryPack;
 use tika_domain::ids::{
     AccountId, AppointmentId, BeneficiaryId, BeneficiaryRef, CenterId, OtpTxnId, ReviewId,
-    SessionId, StaffId, UploadKey,
+    SessionId, StaffId, UploadKey, VaccinationId,
 };
 use tika_domain::mobile::Mobile;
 use tika_domain::staff::Username;
@@ -33,8 +34,8 @@ pub struct SqlStore {
     backend: Backend,
     /// Reads: several connections (SQLite WAL readers never block the writer).
     read: AnyPool,
-    /// Writes: one group-commit task.
-    writer: Writer,
+    /// Writes: one group-commit task; `None` when opened read-only (every write refused).
+    writer: Option<Writer>,
 }
 
 /// SQLite settings applied to every connection: WAL with full fsync on commit (an acknowledged
@@ -104,12 +105,98 @@ pub async fn connect(url: &str, read_connections: u32) -> StorageResult<Arc<SqlS
         .map_err(StorageError::from_sqlx)?;
 
     let writer = Writer::spawn(writer_conn, backend, options);
-    Ok(Arc::new(SqlStore { backend, read, writer }))
+    Ok(Arc::new(SqlStore { backend, read, writer: Some(writer) }))
+}
+
+/// Opens the database named by `url` for reading only: a PostgreSQL replica, or an SQLite file
+/// (a copy, or one a primary is writing).  It never runs migrations and never writes: there is
+/// no writer, so every write method answers [`StorageError::ReadOnly`], and the connections
+/// themselves are read-only (`mode=ro` and `PRAGMA query_only` on SQLite,
+/// `default_transaction_read_only` on PostgreSQL).
+///
+/// The schema must be exactly the one this build's migrations produce; a database behind or
+/// ahead is refused with a [`StorageError::Config`] that says which versions differ.
+pub async fn connect_read_only(url: &str, read_connections: u32) -> StorageResult<Arc<SqlStore>> {
+    sqlx::any::install_default_drivers();
+    let backend = Backend::from_url(url)?;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let url = match backend {
+        Backend::Sqlite => {
+            if url.contains("mode=") && !url.contains("mode=ro") {
+                return Err(StorageError::Config(
+                    "a read-only sqlite: URL must not ask for another mode".into(),
+                ));
+            }
+            if url.contains("mode=ro") { url.to_owned() } else { format!("{url}{sep}mode=ro") }
+        }
+        Backend::Postgres => format!("{url}{sep}options=-c%20default_transaction_read_only%3Don"),
+    };
+    let options: AnyConnectOptions = url
+        .parse()
+        .map_err(|e: sqlx::Error| StorageError::Config(format!("invalid database URL: {e}")))?;
+    let options = options.disable_statement_logging();
+    let read = AnyPoolOptions::new()
+        .max_connections(read_connections.max(1))
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    sqlx::raw_sql("PRAGMA query_only = ON; PRAGMA busy_timeout = 10000;")
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(StorageError::from_sqlx)?;
+    let migrator = match backend {
+        Backend::Sqlite => &MIGRATE_SQLITE,
+        Backend::Postgres => &MIGRATE_POSTGRES,
+    };
+    if let Err(e) = check_schema(&read, migrator).await {
+        read.close().await;
+        return Err(e);
+    }
+    Ok(Arc::new(SqlStore { backend, read, writer: None }))
+}
+
+/// Refuses a database whose applied migrations are not exactly this build's.
+async fn check_schema(read: &AnyPool, migrator: &sqlx::migrate::Migrator) -> StorageResult<()> {
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(read)
+            .await
+            .map_err(|e| {
+                StorageError::Config(format!(
+                    "the database has no Tika schema (run `tika migrate` on the primary): {e}"
+                ))
+            })?;
+    let expected: Vec<i64> = migrator.iter().map(|m| m.version).collect();
+    if applied != expected {
+        let show = |v: &[i64]| v.last().map_or_else(|| "none".to_owned(), i64::to_string);
+        return Err(StorageError::Config(format!(
+            "the database schema is at migration {} but this build needs exactly {}              (applied {applied:?}, expected {expected:?}); migrate the primary or use the              matching build",
+            show(&applied),
+            show(&expected),
+        )));
+    }
+    Ok(())
 }
 
 impl SqlStore {
     async fn write<T: Send + 'static>(&self, op: WriteFn<T>) -> StorageResult<T> {
-        self.writer.write(op).await
+        match &self.writer {
+            Some(writer) => writer.write(op).await,
+            None => Err(StorageError::ReadOnly),
+        }
+    }
+
+    /// Whether this store was opened by [`connect_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        self.writer.is_none()
     }
 
     /// Closes the read pool (the writer stops when the store is dropped).
@@ -221,6 +308,9 @@ impl Store for SqlStore {
     }
     async fn find_account(&self, id: AccountId) -> StorageResult<Account> {
         accounts::find_account(self, id).await
+    }
+    async fn find_account_by_mobile(&self, mobile: &Mobile) -> StorageResult<Account> {
+        accounts::find_account_by_mobile(self, mobile).await
     }
     async fn set_account_language(&self, id: AccountId, language: &str) -> StorageResult<()> {
         accounts::set_account_language(self, id, language).await
@@ -388,5 +478,120 @@ impl Store for SqlStore {
     }
     async fn pending_events(&self, limit: u32) -> StorageResult<Vec<OutboxEvent>> {
         site::pending_events(self, limit).await
+    }
+
+    async fn claim_events(
+        &self,
+        kinds: &[&str],
+        limit: u32,
+        now_ms: i64,
+    ) -> StorageResult<Vec<OutboxEvent>> {
+        certificates::claim_events(self, kinds, limit, now_ms).await
+    }
+    async fn fail_event(&self, id: uuid::Uuid, error: &str, retry_at_ms: i64) -> StorageResult<()> {
+        certificates::fail_event(self, id, error, retry_at_ms).await
+    }
+    async fn skip_event(&self, id: uuid::Uuid, reason: &str) -> StorageResult<()> {
+        certificates::skip_event(self, id, reason).await
+    }
+    async fn certificate_facts(
+        &self,
+        vaccination: VaccinationId,
+    ) -> StorageResult<CertificateFacts> {
+        certificates::certificate_facts(self, vaccination).await
+    }
+    async fn issue_certificate(
+        &self,
+        event: Option<uuid::Uuid>,
+        cert: &NewCertificate,
+        actor: &str,
+    ) -> StorageResult<IssueOutcome> {
+        certificates::issue_certificate(self, event, cert, actor).await
+    }
+    async fn revoke_certificate(
+        &self,
+        certificate_id: &str,
+        reason: &str,
+        actor: &str,
+        now_ms: i64,
+    ) -> StorageResult<CertificateRecord> {
+        certificates::revoke_certificate(self, certificate_id, reason, actor, now_ms).await
+    }
+    async fn revoke_for_vaccination(
+        &self,
+        vaccination: VaccinationId,
+        reason: &str,
+        actor: &str,
+        now_ms: i64,
+    ) -> StorageResult<Vec<String>> {
+        certificates::revoke_for_vaccination(self, vaccination, reason, actor, now_ms).await
+    }
+    async fn recent_certificates(&self, limit: u32) -> StorageResult<Vec<CertificateRecord>> {
+        certificates::recent_certificates(self, limit).await
+    }
+    async fn list_certificates(
+        &self,
+        beneficiary: BeneficiaryId,
+    ) -> StorageResult<Vec<CertificateRecord>> {
+        certificates::list_certificates(self, beneficiary).await
+    }
+    async fn live_certificates_for_beneficiaries(
+        &self,
+        beneficiaries: &[BeneficiaryId],
+    ) -> StorageResult<Vec<CertificateRecord>> {
+        certificates::live_certificates_for_beneficiaries(self, beneficiaries).await
+    }
+    async fn find_certificate(&self, certificate_id: &str) -> StorageResult<CertificateRecord> {
+        certificates::find_certificate(self, certificate_id).await
+    }
+    async fn list_revocations(&self, after_seq: i64) -> StorageResult<Vec<Revocation>> {
+        certificates::list_revocations(self, after_seq).await
+    }
+    async fn revocation_version(&self) -> StorageResult<i64> {
+        certificates::revocation_version(self).await
+    }
+    async fn request_correction(&self, new: &NewCorrection) -> StorageResult<CorrectionRequest> {
+        certificates::request_correction(self, new).await
+    }
+    async fn list_corrections(
+        &self,
+        filter: &CorrectionFilter,
+    ) -> StorageResult<Vec<CorrectionRequest>> {
+        certificates::list_corrections(self, filter).await
+    }
+    async fn find_correction(&self, id: uuid::Uuid) -> StorageResult<CorrectionRequest> {
+        certificates::find_correction(self, id).await
+    }
+    async fn decide_correction(
+        &self,
+        id: uuid::Uuid,
+        decision: CorrectionDecision,
+        actor: &str,
+        note: &str,
+        now_ms: i64,
+    ) -> StorageResult<CorrectionRequest> {
+        certificates::decide_correction(self, id, decision, actor, note, now_ms).await
+    }
+    async fn merge_beneficiaries(
+        &self,
+        keep: BeneficiaryId,
+        drop: BeneficiaryId,
+        actor: &str,
+        now_ms: i64,
+    ) -> StorageResult<MergeOutcome> {
+        certificates::merge_beneficiaries(self, keep, drop, actor, now_ms).await
+    }
+    async fn set_travel_details(
+        &self,
+        beneficiary: BeneficiaryId,
+        dob: Option<NaiveDate>,
+        passport: Option<&str>,
+        actor: &str,
+        now_ms: i64,
+    ) -> StorageResult<()> {
+        certificates::set_travel_details(self, beneficiary, dob, passport, actor, now_ms).await
+    }
+    async fn list_audit(&self, subject: &str, limit: u32) -> StorageResult<Vec<AuditEntry>> {
+        certificates::list_audit(self, subject, limit).await
     }
 }

@@ -66,8 +66,9 @@ pub(super) async fn create_beneficiary(
                 // plain `AND deleted_at IS NULL` let PostgreSQL, before its first ANALYZE, AND that
                 // index with the partial `beneficiaries_photo_id` index, which it then read whole:
                 // a scan of every beneficiary on every registration.
+                // A record merged into another no longer takes a place.
                 let n: i64 = sqlx::query_scalar(
-                    "SELECT COALESCE(SUM(CASE WHEN deleted_at IS NULL THEN 1 ELSE 0 END), 0) \
+                    "SELECT COALESCE(SUM(CASE WHEN deleted_at IS NULL AND merged_into IS NULL THEN 1 ELSE 0 END), 0) \
                      FROM beneficiaries WHERE account_id = $1",
                 )
                 .bind(new.account_id.to_string())
@@ -119,8 +120,8 @@ pub(super) async fn list_beneficiaries(
     account: AccountId,
 ) -> StorageResult<Vec<Beneficiary>> {
     let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {BENEFICIARY_COLS} FROM beneficiaries WHERE account_id = $1 AND deleted_at IS NULL \
-         ORDER BY created_at, id"
+        "SELECT {BENEFICIARY_COLS} FROM beneficiaries \
+         WHERE account_id = $1 AND deleted_at IS NULL AND merged_into IS NULL ORDER BY created_at, id"
     )))
     .bind(account.to_string())
     .fetch_all(&store.read)
@@ -134,7 +135,8 @@ pub(super) async fn find_beneficiary_by_ref(
     reference: &BeneficiaryRef,
 ) -> StorageResult<Beneficiary> {
     let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {BENEFICIARY_COLS} FROM beneficiaries WHERE reference_id = $1 AND deleted_at IS NULL"
+        "SELECT {BENEFICIARY_COLS} FROM beneficiaries \
+         WHERE reference_id = $1 AND deleted_at IS NULL AND merged_into IS NULL"
     )))
     .bind(reference.as_str().to_owned())
     .fetch_optional(&store.read)
@@ -152,7 +154,8 @@ pub(super) async fn find_beneficiaries(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {BENEFICIARY_COLS} FROM beneficiaries WHERE id IN ({}) AND deleted_at IS NULL",
+        "SELECT {BENEFICIARY_COLS} FROM beneficiaries \
+         WHERE id IN ({}) AND deleted_at IS NULL AND merged_into IS NULL",
         in_list(store.backend, ids.len(), 1)
     );
     let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -182,7 +185,7 @@ pub(super) async fn delete_beneficiary(
                 .map_err(StorageError::from_sqlx)?;
                 let n = sqlx::query(
                     "UPDATE beneficiaries SET deleted_at = $1 \
-                     WHERE id = $2 AND account_id = $3 AND deleted_at IS NULL",
+                     WHERE id = $2 AND account_id = $3 AND deleted_at IS NULL AND merged_into IS NULL",
                 )
                 .bind(now_ms)
                 .bind(id.to_string())
@@ -241,11 +244,15 @@ pub(super) async fn list_vaccinations(
         .collect()
 }
 
+/// Records a dose given outside the site app (the CoWIN-era path), with its `dose.recorded`
+/// event (the payload shape of site doses; what this path does not know is `null`), so that
+/// every recorded dose gets a certificate.
 pub(super) async fn record_vaccination(store: &SqlStore, v: &NewVaccination) -> StorageResult<()> {
     let v = v.clone();
     store
         .write(Box::new(move |conn| {
             Box::pin(async move {
+                let now_ms = chrono::Utc::now().timestamp_millis();
                 let res = sqlx::query(
                     "INSERT INTO vaccinations (id, beneficiary_id, dose, vaccine, date, center_id, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -256,7 +263,7 @@ pub(super) async fn record_vaccination(store: &SqlStore, v: &NewVaccination) -> 
                 .bind(v.vaccine.as_str().to_owned())
                 .bind(date_str(v.date))
                 .bind(v.center_id.map(|c| c.0))
-                .bind(chrono::Utc::now().timestamp_millis())
+                .bind(now_ms)
                 .execute(&mut *conn)
                 .await;
                 match res {
@@ -275,6 +282,20 @@ pub(super) async fn record_vaccination(store: &SqlStore, v: &NewVaccination) -> 
                 .execute(&mut *conn)
                 .await
                 .map_err(StorageError::from_sqlx)?;
+                let payload = serde_json::json!({
+                    "vaccination_id": v.id, "beneficiary_id": v.beneficiary_id,
+                    "dose": v.dose.get(), "vaccine": v.vaccine.as_str(), "batch": null,
+                    "center_id": v.center_id.map(|c| c.0), "session_id": null,
+                    "date": date_str(v.date), "given_at": null, "vaccinator_id": null,
+                });
+                super::certificates::enqueue(
+                    conn,
+                    "dose.recorded",
+                    &v.id.to_string(),
+                    &payload,
+                    now_ms,
+                )
+                .await?;
                 Ok(())
             })
         }))

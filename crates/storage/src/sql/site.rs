@@ -464,25 +464,26 @@ pub(super) async fn pending_events(
     limit: u32,
 ) -> StorageResult<Vec<OutboxEvent>> {
     let rows = sqlx::query(
-        "SELECT id, kind, subject_id, payload, created_at FROM outbox_events \
+        "SELECT id, kind, subject_id, payload, created_at, attempts FROM outbox_events \
          WHERE processed_at IS NULL ORDER BY created_at, id LIMIT $1",
     )
     .bind(i64::from(limit))
     .fetch_all(&store.read)
     .await
     .map_err(StorageError::from_sqlx)?;
-    rows.iter()
-        .map(|row| {
-            let get_s = |c: &str| row.try_get::<String, _>(c).map_err(|_| decode_err(c));
-            Ok(OutboxEvent {
-                id: parse_uuid(&get_s("id")?)?,
-                kind: get_s("kind")?,
-                subject_id: get_s("subject_id")?,
-                payload: get_s("payload")?,
-                created_at_ms: row
-                    .try_get::<i64, _>("created_at")
-                    .map_err(|_| decode_err("created_at"))?,
-            })
-        })
-        .collect()
+    rows.iter().map(outbox_event_from_row).collect()
+}
+
+/// Decodes `id, kind, subject_id, payload, created_at, attempts` of `outbox_events`.
+pub(crate) fn outbox_event_from_row(row: &AnyRow) -> StorageResult<OutboxEvent> {
+    let get_s = |c: &str| row.try_get::<String, _>(c).map_err(|_| decode_err(c));
+    let get_i = |c: &str| row.try_get::<i64, _>(c).map_err(|_| decode_err(c));
+    Ok(OutboxEvent {
+        id: parse_uuid(&get_s("id")?)?,
+        kind: get_s("kind")?,
+        subject_id: get_s("subject_id")?,
+        payload: get_s("payload")?,
+        created_at_ms: get_i("created_at")?,
+        attempts: u32::try_from(get_i("attempts")?).unwrap_or(u32::MAX),
+    })
 }
