@@ -196,7 +196,7 @@ export async function startServer(backend, args, name = 'server') {
       try { db.drop(); } catch { /* left for a later sweep */ }
     }
   };
-  return { base, stop, output: () => out };
+  return { base, stop, output: () => out, dataDir, env };
 }
 
 /** Debian's Chromium, headless unless E2E_HEADED. */

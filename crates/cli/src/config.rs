@@ -49,6 +49,21 @@ pub(crate) struct Config {
     pub(crate) read_connections: u32,
     /// `TIKA_LOG_FORMAT`: `pretty` or `json`. Default `pretty`.
     pub(crate) log_format: String,
+    /// `TIKA_KEYS_DIR`: the certificate signing keys (never in the database). Default `keys` in the data directory.
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) keys_dir: Option<String>,
+    /// `TIKA_PUBLIC_URL`: the address citizens and officers use, ending in `/`. Default `http://<bind>:<port>/`.
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) public_url: Option<String>,
+    /// `TIKA_CERTIFICATE_ISSUER`: the issuer URL written into certificates, ending in `/`. Default: the public URL.
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) certificate_issuer: Option<String>,
+    /// `TIKA_CERTIFICATE_DID`: the issuing country's DID; keys are `<did>#<kid>`. Default `did:india`.
+    #[serde(deserialize_with = "text")]
+    pub(crate) certificate_did: String,
+    /// `TIKA_CERTIFICATE_AUTHORITY`: the authority line printed on certificates.
+    #[serde(deserialize_with = "text")]
+    pub(crate) certificate_authority: String,
 }
 
 impl Default for Config {
@@ -68,6 +83,12 @@ impl Default for Config {
             search_max_staleness_ms: 2000,
             read_connections: 4,
             log_format: "pretty".into(),
+            keys_dir: None,
+            public_url: None,
+            certificate_issuer: None,
+            certificate_did: "did:india".into(),
+            certificate_authority: "Ministry of Health & Family Welfare, Government of India"
+                .into(),
         }
     }
 }
@@ -90,6 +111,11 @@ impl std::fmt::Debug for Config {
             .field("search_max_staleness_ms", &self.search_max_staleness_ms)
             .field("read_connections", &self.read_connections)
             .field("log_format", &self.log_format)
+            .field("keys_dir", &self.keys_dir)
+            .field("public_url", &self.public_url)
+            .field("certificate_issuer", &self.certificate_issuer)
+            .field("certificate_did", &self.certificate_did)
+            .field("certificate_authority", &self.certificate_authority)
             .finish()
     }
 }
@@ -182,6 +208,11 @@ impl Config {
             "search_max_staleness_ms",
             "read_connections",
             "log_format",
+            "keys_dir",
+            "public_url",
+            "certificate_issuer",
+            "certificate_did",
+            "certificate_authority",
         ];
         fig = fig.merge(
             Env::prefixed("TIKA_")
@@ -241,7 +272,50 @@ impl Config {
         if self.api_keys.split(',').any(|k| !k.trim().is_empty() && k.trim().len() < 8) {
             problems.push("api_keys: every key must be at least 8 characters".to_owned());
         }
+        for (name, url) in
+            [("public_url", &self.public_url), ("certificate_issuer", &self.certificate_issuer)]
+        {
+            if let Some(url) = url
+                && (!(url.starts_with("https://") || url.starts_with("http://"))
+                    || !url.ends_with('/')
+                    || url.contains(['?', '#', ' ']))
+            {
+                problems.push(format!("{name}: must be an http(s) URL ending in / (got {url:?})"));
+            }
+        }
+        if !self.certificate_did.starts_with("did:")
+            || self.certificate_did.contains(['#', '?', ' '])
+        {
+            problems.push("certificate_did: must be a DID such as did:india".to_owned());
+        }
         if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+
+    /// Where the certificate signing keys live.
+    pub(crate) fn keys_dir(&self) -> PathBuf {
+        self.keys_dir.as_ref().map_or_else(|| self.data_dir.join("keys"), PathBuf::from)
+    }
+
+    /// The public URL, ending in `/`.
+    pub(crate) fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| {
+            let host = if self.bind == "0.0.0.0" { "127.0.0.1" } else { self.bind.as_str() };
+            format!("http://{host}:{}/", self.port)
+        })
+    }
+
+    /// How certificates name their issuer.
+    pub(crate) fn certificate_settings(
+        &self,
+    ) -> tika_server::services::certificates::CertificateSettings {
+        let public = self.public_url();
+        tika_server::services::certificates::CertificateSettings {
+            issuer: self.certificate_issuer.clone().unwrap_or_else(|| public.clone()),
+            did: self.certificate_did.clone(),
+            info_base_url: public.clone(),
+            authority: self.certificate_authority.clone(),
+            verify_url: format!("{public}verify/"),
+        }
     }
 
     /// The database URL in force.
@@ -275,6 +349,7 @@ impl Config {
             search_max_staleness: Duration::from_millis(self.search_max_staleness_ms),
             token_ttl: Duration::from_secs(15 * 60),
             read_connections: self.read_connections,
+            ..ServerConfig::default()
         }
     }
 

@@ -2,6 +2,7 @@
 //! benchmark.
 
 mod bench;
+mod certs;
 mod config;
 mod demo;
 mod demo_site;
@@ -43,6 +44,18 @@ enum Command {
     /// The sync review queue: records from sites that need a decision.
     #[command(subcommand)]
     Review(site::ReviewCommand),
+    /// Certificate signing keys (kept outside the database): generate, list, retire, publish.
+    #[command(subcommand)]
+    Keys(certs::KeysCommand),
+    /// Certificates: export for independent verifiers, revoke.
+    #[command(subcommand)]
+    Certificates(certs::CertificatesCommand),
+    /// Correction requests: list, approve, reject.
+    #[command(subcommand)]
+    Corrections(certs::CorrectionsCommand),
+    /// Beneficiary records: merge duplicates of one person.
+    #[command(subcommand)]
+    Beneficiaries(certs::BeneficiariesCommand),
     /// Measure the speed targets (search, booking storm, registrations) on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -65,6 +78,10 @@ fn main() -> ExitCode {
             Command::Staff(c) => site::staff(cli.config.as_deref(), c).await,
             Command::Batch(c) => site::batch(cli.config.as_deref(), c).await,
             Command::Review(c) => site::review(cli.config.as_deref(), c).await,
+            Command::Keys(c) => certs::keys(cli.config.as_deref(), c),
+            Command::Certificates(c) => certs::certificates(cli.config.as_deref(), c).await,
+            Command::Corrections(c) => certs::corrections(cli.config.as_deref(), c).await,
+            Command::Beneficiaries(c) => certs::beneficiaries(cli.config.as_deref(), c).await,
             Command::DefaultConfig => {
                 print!("{}", config::Config::example_toml());
                 Ok(())

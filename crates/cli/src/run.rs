@@ -45,6 +45,10 @@ pub(crate) struct ServeArgs {
     /// People booked into the demo vaccination site's session today.
     #[arg(long, default_value_t = 40)]
     demo_site_bookings: usize,
+    /// Serve certificate download and verification only, writing nothing (on a read-only
+    /// replica or a copy of the SQLite file, when the rest of Tika is down).
+    #[arg(long, conflicts_with = "demo")]
+    read_only: bool,
 }
 
 fn load_config(
@@ -62,6 +66,13 @@ fn load_config(
     Config::load(file, &overrides).map_err(|problems| {
         anyhow::anyhow!("invalid configuration:\n  - {}", problems.join("\n  - "))
     })
+}
+
+/// The configuration for a subcommand that only needs the data directory or database.
+pub(crate) fn load_config_for(file: Option<&Path>, store: &StoreArgs) -> anyhow::Result<Config> {
+    let config = load_config(file, store, None, None)?;
+    init_logging(&config);
+    Ok(config)
 }
 
 fn init_logging(config: &Config) {
@@ -116,6 +127,15 @@ async fn open_store(config: &Config) -> anyhow::Result<DynStore> {
     Ok(store)
 }
 
+/// Opens the database read-only: no migrations, no writes (a replica or a copy of the file).
+async fn open_store_read_only(config: &Config) -> anyhow::Result<DynStore> {
+    let url = config.database_url();
+    let store = tika_storage::connect_read_only(&url, config.read_connections)
+        .await
+        .with_context(|| format!("cannot open database {} read-only", redact_url(&url)))?;
+    Ok(store)
+}
+
 pub(crate) async fn serve(file: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
     let config = load_config(file, &args.store, args.port, args.bind.clone())?;
     init_logging(&config);
@@ -130,10 +150,27 @@ pub(crate) async fn serve(file: Option<&Path>, args: ServeArgs) -> anyhow::Resul
     if config.public_rate_limit == 0 {
         tracing::warn!("the public search rate limit is off (TIKA_PUBLIC_RATE_LIMIT=0)");
     }
-    let store = open_store(&config).await?;
+    let store = if args.read_only {
+        open_store_read_only(&config).await?
+    } else {
+        open_store(&config).await?
+    };
     let pack = Arc::new(tika_packs::india()?);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mut server_config = config.server_config();
+    server_config.read_only = args.read_only;
+    let keyring = if args.read_only {
+        tika_credentials::keys::Keyring::load(&config.keys_dir(), &config.certificate_did)
+            .with_context(|| {
+                format!("cannot load the signing keys in {}", config.keys_dir().display())
+            })?
+    } else {
+        crate::certs::load_or_create_keyring(&config)?
+    };
+    let authority = Arc::new(tika_server::services::certificates::Authority::new(
+        &keyring,
+        config.certificate_settings(),
+    )?);
     let keys = Keys::derive(&master_secret(&config)?);
     let mut site = None;
     if args.demo {
@@ -169,10 +206,16 @@ pub(crate) async fn serve(file: Option<&Path>, args: ServeArgs) -> anyhow::Resul
         keys,
         notifier: Arc::new(FileNotifier::new(sms_log.clone())),
         clock,
+        certificates: Some(authority),
     })
     .await?;
     let addr = app.local_addr()?;
-    tracing::info!(backend = store.backend().name(), "tika is ready");
+    tracing::info!(backend = store.backend().name(), read_only = args.read_only, "tika is ready");
+    if args.read_only {
+        println!(
+            "READ-ONLY: serving certificate download and verification only (http://{addr}/verify/); everything else answers 503."
+        );
+    }
     println!(
         "Tika is running at http://{addr}/  (CoWIN API at http://{addr}/api/v2/, OpenAPI at http://{addr}/api/openapi.json)"
     );
@@ -201,6 +244,10 @@ pub(crate) async fn serve(file: Option<&Path>, args: ServeArgs) -> anyhow::Resul
                 crate::demo_site::VACCINATOR.1,
                 crate::demo_site::ADMIN.0,
                 crate::demo_site::ADMIN.1,
+            );
+            println!(
+                "Certificates: people on mobile 9000000011 already had a first dose; log in at http://{addr}/login \
+                 to download theirs (domestic and international), verify any certificate at http://{addr}/verify/"
             );
         }
     }

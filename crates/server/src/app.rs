@@ -38,11 +38,13 @@ pub struct Parts {
     pub notifier: Arc<dyn Notifier>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// The certificate issuer; `None` leaves certificates unconfigured.
+    pub certificates: Option<Arc<crate::services::certificates::Authority>>,
 }
 
 /// Builds the shared state (loads the search cache).
 pub async fn build_state(parts: Parts) -> anyhow::Result<AppState> {
-    let Parts { config, store, pack, keys, notifier, clock } = parts;
+    let Parts { config, store, pack, keys, notifier, clock, certificates } = parts;
     let today = crate::clock::local_today(clock.now(), pack.timezone_offset_minutes);
     let cache = SessionCache::load(
         Arc::clone(&store),
@@ -52,6 +54,7 @@ pub async fn build_state(parts: Parts) -> anyhow::Result<AppState> {
     )
     .await?;
     let limits = Limits::new(&config);
+    let read_only_otps = config.read_only.then(crate::otp_book::MemoryOtps::default);
     Ok(AppState::new(Inner {
         store,
         pack,
@@ -63,30 +66,50 @@ pub async fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         clock,
         metrics: Metrics::new()?,
         limits,
+        certificates,
+        read_only_otps,
     }))
 }
 
-/// The whole router: API, pages, health, metrics, with CORS and request metrics.
+/// The whole router: API, pages, health, metrics, with CORS and request metrics.  A read-only
+/// server ([`ServerConfig::read_only`]) answers certificate download and verification only.
 pub fn router(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods(Any)
         .allow_headers(Any)
         .max_age(Duration::from_secs(3600));
+    let read_only = state.config.read_only;
     // The API's own fallback sits inside the CORS layer, so browsers can read its 404s too.
-    let api = crate::api::router()
-        .route("/openapi.json", get(openapi))
-        .fallback(|| async { crate::error::ApiError::NotFound })
-        .layer(cors);
+    let api = if read_only {
+        crate::api::read_only_router().fallback(|| async { read_only_refusal() })
+    } else {
+        crate::api::router()
+            .route("/openapi.json", get(openapi))
+            .fallback(|| async { crate::error::ApiError::NotFound })
+    }
+    .layer(cors);
+    let pages = if read_only {
+        crate::pages::verify_router().fallback(|| async { read_only_refusal() })
+    } else {
+        crate::pages::router()
+    };
     Router::new()
         .nest("/api", api)
-        .merge(crate::pages::router())
+        .merge(pages)
+        .route("/.well-known/tika/keys.json", get(crate::api::certificates::public_keys))
+        .route("/.well-known/tika/revocations.jws", get(crate::api::certificates::revocations))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
         .with_state(state)
+}
+
+/// What a read-only server says to everything but certificates.
+fn read_only_refusal() -> crate::error::ApiError {
+    crate::error::ApiError::ReadOnly
 }
 
 /// The served OpenAPI document (kept in step with the routes by a test).
@@ -180,12 +203,18 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let refresher = spawn_cache_refresher(self.state.clone());
+        // A read-only server writes nothing, so it issues nothing.
+        let worker = (!self.state.config.read_only && self.state.certificates.is_some())
+            .then(|| crate::services::certificates::spawn_worker(self.state.clone()));
         let app = router(self.state);
         let res =
             axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(shutdown)
                 .await;
         refresher.abort();
+        if let Some(w) = worker {
+            w.abort();
+        }
         res
     }
 }

@@ -26,6 +26,8 @@ pub struct ServerConfig {
     pub token_ttl: Duration,
     /// Read connections to the database.
     pub read_connections: u32,
+    /// Read-only mode: certificate download and verification only, nothing written.
+    pub read_only: bool,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -40,6 +42,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("max_beneficiaries_per_mobile", &self.max_beneficiaries_per_mobile)
             .field("search_max_staleness", &self.search_max_staleness)
             .field("token_ttl", &self.token_ttl)
+            .field("read_only", &self.read_only)
             .finish_non_exhaustive()
     }
 }
@@ -57,6 +60,7 @@ impl Default for ServerConfig {
             search_max_staleness: Duration::from_secs(2),
             token_ttl: Duration::from_secs(15 * 60),
             read_connections: 4,
+            read_only: false,
         }
     }
 }

@@ -59,6 +59,9 @@ pub enum ApiError {
     /// The database is unreachable or overloaded (503).
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// A read-only server was asked to write (503, says so).
+    #[error("read-only server")]
+    ReadOnly,
     /// A bug or unexpected failure (500, opaque to the client).
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -89,7 +92,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::ReadOnly => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -103,7 +106,7 @@ impl ApiError {
             | ApiError::Forbidden { code, .. } => code,
             ApiError::TooManyRequests { .. } => "USRRES0429",
             ApiError::NotFound => "USRRES0404",
-            ApiError::Unavailable(_) => "USRRES0503",
+            ApiError::Unavailable(_) | ApiError::ReadOnly => "USRRES0503",
             ApiError::Internal(_) => "USRRES0500",
         }
     }
@@ -120,6 +123,9 @@ impl ApiError {
             ApiError::Unavailable(_) => {
                 "Service temporarily unavailable, please try again shortly".to_owned()
             }
+            ApiError::ReadOnly => "This server is read-only: only certificate download and \
+                                   verification are available"
+                .to_owned(),
             ApiError::Internal(_) => "Something went wrong; please try again".to_owned(),
         }
     }
@@ -167,6 +173,7 @@ impl From<StorageError> for ApiError {
             StorageError::NotFound => ApiError::NotFound,
             StorageError::Conflict(kind) => conflict_for(kind),
             StorageError::Unavailable(m) => ApiError::Unavailable(m),
+            StorageError::ReadOnly => ApiError::ReadOnly,
             StorageError::Config(m) => {
                 ApiError::Internal(anyhow::anyhow!("storage configuration: {m}"))
             }
@@ -211,6 +218,31 @@ fn conflict_for(kind: ConflictKind) -> ApiError {
         ConflictKind::ReviewClosed => ApiError::conflict(
             "SITE0012",
             "This review item is already resolved or cannot be accepted",
+        ),
+        ConflictKind::CertificateIdTaken | ConflictKind::CertificateFactsChanged => {
+            ApiError::conflict("CERT0020", "The certificate changed meanwhile; please try again")
+        }
+        ConflictKind::DoseVoided => {
+            ApiError::conflict("CERT0021", "This dose was voided: it has no certificate")
+        }
+        ConflictKind::CorrectionExists => ApiError::conflict(
+            "CERT0022",
+            "A correction of this field was already requested or made: each field can be corrected once",
+        ),
+        ConflictKind::CorrectionClosed => {
+            ApiError::conflict("CERT0023", "This correction request is already decided")
+        }
+        ConflictKind::MergeRefused(why) => ApiError::conflict(
+            "CERT0024",
+            match why {
+                tika_storage::MergeRefusal::SameRecord => "Both references name the same record",
+                tika_storage::MergeRefusal::AlreadyMerged => {
+                    "One of the records was already merged into another"
+                }
+                tika_storage::MergeRefusal::BirthYearsDiffer => {
+                    "The birth years differ by more than one year: these look like two people"
+                }
+            },
         ),
     }
 }

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod lenient;
 pub mod metrics;
 pub mod notify;
+pub mod otp_book;
 pub mod pages;
 pub mod services;
 pub mod state;

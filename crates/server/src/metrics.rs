@@ -20,6 +20,8 @@ pub struct Metrics {
     pub registrations: IntCounterVec,
     /// Site records received, by whether the upload was applied or replayed.
     pub sync_records: IntCounterVec,
+    /// Certificate jobs by event kind and outcome.
+    pub certificates: IntCounterVec,
     /// Sessions held by the search cache.
     pub cache_sessions: IntGauge,
     /// Age of the search cache's last refresh, in milliseconds.
@@ -52,11 +54,15 @@ impl Metrics {
             Opts::new("sync_records_total", "Site records received"),
             &["upload"],
         )?;
+        let certificates = IntCounterVec::new(
+            Opts::new("certificate_jobs_total", "Certificate jobs by event kind and outcome"),
+            &["kind", "outcome"],
+        )?;
         let cache_sessions =
             IntGauge::new("search_cache_sessions", "Sessions in the search cache")?;
         let cache_age_ms =
             IntGauge::new("search_cache_age_ms", "Milliseconds since the last cache refresh")?;
-        for c in [&http_requests, &bookings, &otps, &registrations, &sync_records] {
+        for c in [&http_requests, &bookings, &otps, &registrations, &sync_records, &certificates] {
             registry.register(Box::new(c.clone()))?;
         }
         registry.register(Box::new(http_latency.clone()))?;
@@ -70,6 +76,7 @@ impl Metrics {
             otps,
             registrations,
             sync_records,
+            certificates,
             cache_sessions,
             cache_age_ms,
         })

@@ -43,6 +43,10 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Rate limiters.
     pub limits: Limits,
+    /// The certificate issuer (keys, trust, settings); `None` when not configured.
+    pub certificates: Option<Arc<crate::services::certificates::Authority>>,
+    /// OTP transactions held in memory, in read-only mode only.
+    pub read_only_otps: Option<crate::otp_book::MemoryOtps>,
 }
 
 impl std::ops::Deref for AppState {

@@ -10,6 +10,7 @@
 //! Every benchmark prints a Markdown table row ready to paste into `BENCHMARKS.md`.
 
 mod booking;
+mod certs;
 mod load;
 mod registration;
 mod search;
@@ -48,6 +49,8 @@ pub(crate) enum BenchCommand {
     Registration(registration::RegistrationArgs),
     /// Many vaccination sites uploading their doses at once (`POST /api/site/v1/sync`).
     Sync(sync::SyncArgs),
+    /// Certificates: signing, verification, canonicalization, PDF rendering, the job.
+    Certs(certs::CertsArgs),
 }
 
 /// Where the database is, and how the two runtimes are sized.
@@ -82,6 +85,7 @@ pub(crate) fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Booking(args) => booking::run(&args),
         BenchCommand::Registration(args) => registration::run(&args),
         BenchCommand::Sync(args) => sync::run(&args),
+        BenchCommand::Certs(args) => certs::run(&args),
     }
 }
 
@@ -313,6 +317,8 @@ impl Server {
             keys: Keys::derive(&master),
             notifier: Arc::new(BenchSinkNotifier),
             clock,
+            // The certificate job is measured on its own (`tika bench certs`).
+            certificates: None,
         })
         .await?;
         let addr = app.local_addr()?;

@@ -1,4 +1,4 @@
-//! Beneficiaries: list, register, delete; certificate download (the certificate module fills it).
+//! Beneficiaries: list, register, delete; certificate download.
 
 use axum::Json;
 use axum::extract::State;
@@ -8,12 +8,14 @@ use serde_json::{Value, json};
 use tika_domain::beneficiary::RegistrationInput;
 use tika_domain::date::format_cowin_date;
 
+use super::appointments::pdf_response;
 use super::extract::{Auth, CowinJson, Params};
 use crate::error::{ApiError, ApiResult};
 use crate::lenient::{opt_int, opt_string};
 use crate::services::auth::Scope;
-use crate::services::{booking, registration};
+use crate::services::{booking, certificates, registration};
 use crate::state::AppState;
+use axum::response::Response;
 
 pub(super) async fn list_beneficiaries(
     State(state): State<AppState>,
@@ -124,23 +126,47 @@ pub(super) async fn delete_beneficiary(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Certificates come from the certificate module; until a dose has a certificate, the holder
-/// is told so.  Only the holder's own beneficiaries are reachable, never a bare reference id.
+/// The holder's certificate as a PDF: the latest dose, or `dose=N`.  Only the holder's own
+/// beneficiaries are reachable (token from the OTP login), never a bare reference id.
 async fn certificate(
     state: &AppState,
     principal: &crate::services::auth::Principal,
     params: &Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let reference = params.required("beneficiary_reference_id")?;
-    registration::find_own(state, principal, reference).await?;
-    Err(ApiError::bad_request("CERT0001", "No certificate is available yet for this beneficiary"))
+    let dose = match params.get("dose").map(str::trim).filter(|d| !d.is_empty()) {
+        None => None,
+        Some(d) => Some(d.parse::<u8>().ok().filter(|d| (1..=9).contains(d)).ok_or_else(|| {
+            ApiError::bad_request("CERT0003", "dose must be a dose number from 1 to 9")
+        })?),
+    };
+    let kind = match params.get("type").map(str::trim) {
+        None | Some("" | "domestic") => tika_storage::CertificateKind::Domestic,
+        Some("international") => tika_storage::CertificateKind::International,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "CERT0009",
+                "type must be domestic or international",
+            ));
+        }
+    };
+    let b = registration::find_own(state, principal, reference).await?;
+    let certs = certificates::live_certificates(state, b.id).await?;
+    let Some(cert) = certificates::choose_kind(&certs, dose, kind) else {
+        return Err(ApiError::bad_request(
+            "CERT0001",
+            "No certificate is available yet for this beneficiary",
+        ));
+    };
+    let pdf = certificates::render_pdf(state, cert)?;
+    Ok(pdf_response(pdf, &format!("certificate-{}.pdf", cert.certificate_id)))
 }
 
 pub(super) async fn download_certificate_public(
     State(state): State<AppState>,
     Auth(principal): Auth,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     certificate(&state, &principal, &params).await
 }
 
@@ -148,7 +174,7 @@ pub(super) async fn download_certificate(
     State(state): State<AppState>,
     Auth(principal): Auth,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     if principal.scope != Scope::Protected {
         return Err(ApiError::Unauthenticated);
     }

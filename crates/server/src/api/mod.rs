@@ -3,6 +3,7 @@
 pub mod appointments;
 mod auth;
 mod beneficiaries;
+pub(crate) mod certificates;
 pub mod extract;
 mod meta;
 mod search;
@@ -73,4 +74,36 @@ pub fn router() -> Router<AppState> {
         .route("/site/v1/sync/status", get(site::sync_status))
         .route("/site/v1/reviews", get(site::reviews))
         .route("/site/v1/reviews/{review_id}/resolve", post(site::resolve))
+        .route("/site/v1/corrections", get(certificates::list_corrections))
+        .route("/site/v1/corrections/{id}/decide", post(certificates::decide_correction))
+        .route("/site/v1/beneficiaries/merge", post(certificates::merge))
+        .route("/certificates/v1/travel", post(certificates::travel))
+        .route(
+            "/certificates/v1/corrections",
+            get(certificates::own_corrections).post(certificates::request_correction),
+        )
+        .merge(certificate_routes())
+}
+
+/// What a read-only server answers under `/api`: the OTP login for holders, certificate
+/// download and verification (`tika serve --read-only`).
+pub fn read_only_router() -> Router<AppState> {
+    Router::new()
+        .route("/v2/auth/public/generateOTP", post(auth::generate_public_otp))
+        .route("/v2/auth/public/confirmOTP", post(auth::confirm_public_otp))
+        .route("/v2/auth/generateOTP", post(auth::generate_protected_otp))
+        .route("/v2/auth/confirmOTP", post(auth::confirm_protected_otp))
+        .route(
+            "/v2/registration/certificate/public/download",
+            get(beneficiaries::download_certificate_public),
+        )
+        .route("/v2/registration/certificate/download", get(beneficiaries::download_certificate))
+        .merge(certificate_routes())
+}
+
+/// Certificate verification for anyone (docs/CERTIFICATES.md).
+fn certificate_routes() -> Router<AppState> {
+    Router::new()
+        .route("/certificates/v1/verify", post(certificates::verify))
+        .route("/certificates/v1/revoked", post(certificates::revoked))
 }

@@ -44,6 +44,10 @@ struct MemberView {
     dose1: Option<String>,
     dose2: Option<String>,
     appointments: Vec<ApptView>,
+    /// Live certificates: (dose, label), lowest dose first.
+    certificates: Vec<(u8, String)>,
+    /// A dose is recorded but its certificate is not issued yet.
+    certificate_pending: bool,
     can_book: bool,
     can_remove: bool,
 }
@@ -92,6 +96,9 @@ async fn member_views(
     let t = ctx.t;
     let active: Vec<_> = people.iter().flat_map(|p| p.active_appointments()).collect();
     let places = booking::places_of(state, &active).await?;
+    let ids: Vec<_> = people.iter().map(|p| p.beneficiary.id).collect();
+    let certs =
+        state.store.live_certificates_for_beneficiaries(&ids).await.map_err(ApiError::from)?;
     Ok(people
         .iter()
         .map(|p| {
@@ -134,6 +141,31 @@ async fn member_views(
                 vaccine: p.vaccine().unwrap_or_default().to_owned(),
                 dose1: p.dose_date(1).map(format_cowin_date),
                 dose2: p.dose_date(2).map(format_cowin_date),
+                certificates: {
+                    let mut mine: Vec<(u8, String)> = certs
+                        .iter()
+                        .filter(|c| {
+                            c.beneficiary_id == b.id
+                                && c.kind == tika_storage::CertificateKind::Domestic
+                        })
+                        .map(|c| {
+                            (
+                                c.dose,
+                                i18n::fill(t.certificate_dose, &[("dose", &c.dose.to_string())]),
+                            )
+                        })
+                        .collect();
+                    mine.sort_by_key(|(d, _)| *d);
+                    mine
+                },
+                certificate_pending: p.doses.len()
+                    > certs
+                        .iter()
+                        .filter(|c| {
+                            c.beneficiary_id == b.id
+                                && c.kind == tika_storage::CertificateKind::Domestic
+                        })
+                        .count(),
                 can_book: p.status != VaccinationStatus::Vaccinated && appointments.is_empty(),
                 can_remove: appointments.is_empty() && p.doses.is_empty(),
                 appointments,
@@ -299,6 +331,26 @@ pub(crate) async fn cancel(ctx: Ctx, FormFields(form): FormFields) -> PageResult
 }
 
 /// `GET /slip?appointment_id=…`: the appointment slip as a PDF.
+/// `GET /certificate?ref=…[&dose=N]`: the holder's certificate PDF (latest dose by default).
+pub(crate) async fn certificate(ctx: Ctx, QueryFields(q): QueryFields) -> PageResult {
+    let reference = q.text("ref");
+    let dose_text = q.text("dose");
+    let principal = ctx.citizen(&format!(
+        "/certificate?ref={}&dose={}",
+        super::context::encode(&reference),
+        super::context::encode(&dose_text)
+    ))?;
+    let state = &ctx.state;
+    let person = registration::find_own(state, &principal, &reference).await?;
+    let dose = dose_text.trim().parse::<u8>().ok();
+    let certs = crate::services::certificates::live_certificates(state, person.id).await?;
+    let cert = crate::services::certificates::choose(&certs, dose).ok_or_else(|| {
+        ApiError::bad_request("CERT0001", "No certificate is available yet for this beneficiary")
+    })?;
+    let pdf = crate::services::certificates::render_pdf(state, cert)?;
+    Ok(pdf_response(pdf, &format!("certificate-{}.pdf", cert.certificate_id)))
+}
+
 pub(crate) async fn slip(ctx: Ctx, QueryFields(q): QueryFields) -> PageResult {
     let id = q.text("appointment_id");
     let principal =

@@ -113,6 +113,10 @@ dictionary! {
     security_code: "Security code", "सुरक्षा कोड";
     security_code_hint: "Show this code at the centre.", "यह कोड केंद्र पर दिखाएँ।";
     download_slip: "Download slip (PDF)", "अपॉइंटमेंट पर्ची डाउनलोड करें (PDF)";
+    certificates: "Vaccination certificates", "टीकाकरण प्रमाणपत्र";
+    certificate_dose: "Certificate, dose {dose} (PDF)", "प्रमाणपत्र, खुराक {dose} (PDF)";
+    certificate_latest: "Latest certificate (PDF)", "नवीनतम प्रमाणपत्र (PDF)";
+    certificate_pending: "Your certificate is being prepared; it appears here within a minute.", "आपका प्रमाणपत्र तैयार हो रहा है; यह एक मिनट में यहाँ दिखेगा।";
     reschedule: "Reschedule", "पुनर्निर्धारित करें";
     cancel: "Cancel", "रद्द करें";
     cancel_confirm: "Cancel this appointment?", "क्या आप यह अपॉइंटमेंट रद्द करना चाहते हैं?";

@@ -25,6 +25,7 @@ mod home;
 pub(crate) mod i18n;
 mod login;
 mod site;
+mod verify;
 
 #[cfg(test)]
 mod tests;
@@ -48,6 +49,11 @@ fn asset(body: &'static [u8], content_type: &'static str) -> Response {
     res
 }
 
+/// The verification page alone (what a read-only server serves).
+pub fn verify_router() -> Router<AppState> {
+    verify::router().layer(axum::middleware::from_fn(context::middleware))
+}
+
 /// The page routes.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -61,6 +67,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/remove", post(account::remove))
         .route("/cancel", post(account::cancel))
         .route("/slip", get(account::slip))
+        .route("/certificate", get(account::certificate))
         .route("/book", get(booking::show_book).post(booking::book))
         .route("/reschedule", get(booking::show_reschedule).post(booking::reschedule))
         .route(
@@ -73,6 +80,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/favicon.ico", get(|| async { asset(FAVICON, "image/svg+xml") }))
         .merge(site::router())
+        .merge(verify::router())
         .fallback(|| async { context::PageError::from(crate::error::ApiError::NotFound) })
         .layer(axum::middleware::from_fn(context::middleware))
 }

@@ -120,6 +120,13 @@ impl Browser {
             keys: Keys::derive(b"pages test master secret, more than 32 bytes"),
             notifier: Arc::new(MemoryNotifier::default()),
             clock: Arc::new(ManualClock::new(now)),
+            certificates: Some(Arc::new(
+                crate::services::certificates::Authority::ephemeral(
+                    "pages-test",
+                    crate::services::certificates::CertificateSettings::default(),
+                )
+                .unwrap(),
+            )),
         })
         .await
         .unwrap();

@@ -16,6 +16,7 @@ use tika_storage::{NewOtp, StorageError};
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{ct_eq, sha256_hex};
 use crate::notify::{MessageKind, Sms};
+use crate::otp_book;
 use crate::state::AppState;
 
 /// What a token lets its holder do.
@@ -83,7 +84,7 @@ pub async fn generate_otp(
     }
     let now = state.clock.now();
     let day_ago = (now - chrono::Duration::hours(24)).timestamp_millis();
-    let sent = state.store.count_otps_since(&mobile, day_ago).await?;
+    let sent = otp_book::count_since(state, &mobile, day_ago).await?;
     if sent >= u64::from(policy(state).max_per_mobile_per_day) {
         state.metrics.otps.with_label_values(&["generate", "mobile_limited"]).inc();
         return Err(ApiError::TooManyRequests {
@@ -97,16 +98,14 @@ pub async fn generate_otp(
         None => otp_from_random(rand::rng().random()),
     };
     let id = OtpTxnId::new();
-    state
-        .store
-        .create_otp(&NewOtp {
-            id,
-            mobile: mobile.clone(),
-            otp_hash: state.keys.hash_otp(&sha256_hex(&otp)),
-            scope: scope.as_str().to_owned(),
-            created_at_ms: now.timestamp_millis(),
-        })
-        .await?;
+    let new = NewOtp {
+        id,
+        mobile: mobile.clone(),
+        otp_hash: state.keys.hash_otp(&sha256_hex(&otp)),
+        scope: scope.as_str().to_owned(),
+        created_at_ms: now.timestamp_millis(),
+    };
+    otp_book::create(state, &new).await?;
     let text = format!(
         "Your OTP to log in to Tika is {otp}. It will be valid for 3 minutes. Do not share it. / \
          Tika लॉगिन के लिए आपका OTP {otp} है। यह 3 मिनट तक मान्य है।"
@@ -138,7 +137,7 @@ pub async fn confirm_otp(
     let invalid_txn =
         || ApiError::bad_request("USRAUT0013", "Invalid transaction id; please request a new OTP");
     let id: OtpTxnId = txn_id.parse().map_err(|_| invalid_txn())?;
-    let txn = match state.store.find_otp(id).await {
+    let txn = match otp_book::find(state, id).await {
         Ok(t) => t,
         Err(StorageError::NotFound) => return Err(invalid_txn()),
         Err(e) => return Err(e.into()),
@@ -155,20 +154,30 @@ pub async fn confirm_otp(
     };
     if let Err(e) = policy(state).check(&rules, now, matches) {
         if e == tika_domain::otp::OtpError::Wrong {
-            state.store.record_otp_failure(id).await?;
+            otp_book::record_failure(state, id).await?;
         }
         state.metrics.otps.with_label_values(&["confirm", "refused"]).inc();
         return Err(e.into());
     }
-    match state.store.consume_otp(id).await {
+    match otp_book::consume(state, id).await {
         Ok(()) => {}
         Err(StorageError::NotFound) => return Err(tika_domain::otp::OtpError::Used.into()),
         Err(e) => return Err(e.into()),
     }
     let (account, created) =
-        state.store.upsert_account(&txn.mobile, now.timestamp_millis()).await?;
+        match otp_book::account_for(state, &txn.mobile, now.timestamp_millis()).await {
+            Ok(found) => found,
+            // Read-only mode: a mobile with no account has nothing to download.
+            Err(StorageError::NotFound) => {
+                return Err(ApiError::bad_request(
+                    "CERT0002",
+                    "No beneficiary is registered with this mobile number",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
     state.metrics.otps.with_label_values(&["confirm", "ok"]).inc();
-    Ok((issue_token(state, account.id, scope)?, created))
+    Ok((issue_token(state, account, scope)?, created))
 }
 
 /// Signs a token for an account.

@@ -2,6 +2,8 @@
 
 pub mod auth;
 pub mod booking;
+pub mod certificates;
+pub mod corrections;
 pub mod registration;
 pub mod search;
 pub mod site;

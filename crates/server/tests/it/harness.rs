@@ -84,6 +84,7 @@ pub(crate) fn test_config() -> ServerConfig {
         search_max_staleness: Duration::ZERO,
         token_ttl: Duration::from_secs(15 * 60),
         read_connections: 4,
+        read_only: false,
     }
 }
 
@@ -179,6 +180,13 @@ impl TestApp {
             keys: Keys::derive(MASTER_SECRET),
             notifier: Arc::<MemoryNotifier>::clone(&sms),
             clock: Arc::<ManualClock>::clone(&clock),
+            certificates: Some(Arc::new(
+                tika_server::services::certificates::Authority::ephemeral(
+                    "test-key",
+                    tika_server::services::certificates::CertificateSettings::default(),
+                )
+                .unwrap(),
+            )),
         })
         .await
         .unwrap();
@@ -235,6 +243,27 @@ impl TestApp {
         };
         app.rebuild().await;
         app
+    }
+
+    /// A read-only server on the same database (`tika serve --read-only`): opened with
+    /// `connect_read_only`, same keys and certificate issuer, its own in-memory OTPs and SMS inbox.
+    pub(crate) async fn read_only_twin(&self) -> (axum::Router, Arc<MemoryNotifier>) {
+        let store: DynStore = tika_storage::connect_read_only(&self._db.url, 2).await.unwrap();
+        let mut config = test_config();
+        config.read_only = true;
+        let sms = Arc::new(MemoryNotifier::default());
+        let state = build_state(Parts {
+            config,
+            store,
+            pack: Arc::new(tika_packs::india().unwrap()),
+            keys: Keys::derive(MASTER_SECRET),
+            notifier: Arc::<MemoryNotifier>::clone(&sms),
+            clock: Arc::<ManualClock>::clone(&self.clock),
+            certificates: self.state.certificates.clone(),
+        })
+        .await
+        .unwrap();
+        (router(state), sms)
     }
 
     /// Inserts a session without rebuilding the search cache.

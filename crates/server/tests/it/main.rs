@@ -9,6 +9,7 @@ mod schema;
 
 mod beneficiaries;
 mod booking;
+mod certificates;
 mod http;
 mod meta;
 mod openapi;

@@ -66,7 +66,7 @@ async fn password_login(app: &TestApp, username: &str, password: &str) -> Resp {
 }
 
 /// A staff member of a facility, logged in with the password: (token, id).
-async fn staff(app: &TestApp, center: i64, role: StaffRole) -> (String, StaffId) {
+pub(crate) async fn staff(app: &TestApp, center: i64, role: StaffRole) -> (String, StaffId) {
     let (id, username) = add_staff(app, center, role, None).await;
     let res = password_login(app, &username, PASSWORD).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
