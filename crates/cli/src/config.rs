@@ -55,7 +55,7 @@ pub(crate) struct Config {
     /// `TIKA_PUBLIC_URL`: the address citizens and officers use, ending in `/`. Default `http://<bind>:<port>/`.
     #[serde(deserialize_with = "opt_text")]
     pub(crate) public_url: Option<String>,
-    /// `TIKA_CERTIFICATE_ISSUER`: the issuer URL written into certificates, ending in `/`. Default: the public URL.
+    /// `TIKA_CERTIFICATE_ISSUER`: the issuer URL written into certificates and the keys' controller, ending in `/`; an identity: set it once and keep it. Default `https://tika.local/`.
     #[serde(deserialize_with = "opt_text")]
     pub(crate) certificate_issuer: Option<String>,
     /// `TIKA_CERTIFICATE_DID`: the issuing country's DID; keys are `<did>#<kid>`. Default `did:india`.
@@ -310,7 +310,10 @@ impl Config {
     ) -> tika_server::services::certificates::CertificateSettings {
         let public = self.public_url();
         tika_server::services::certificates::CertificateSettings {
-            issuer: self.certificate_issuer.clone().unwrap_or_else(|| public.clone()),
+            issuer: self
+                .certificate_issuer
+                .clone()
+                .unwrap_or_else(|| "https://tika.local/".to_owned()),
             did: self.certificate_did.clone(),
             info_base_url: public.clone(),
             authority: self.certificate_authority.clone(),
