@@ -48,6 +48,8 @@ struct MemberView {
     certificates: Vec<(u8, String)>,
     /// A dose is recorded but its certificate is not issued yet.
     certificate_pending: bool,
+    /// Correction requests: (field label, new value, status label).
+    corrections: Vec<(String, String, String)>,
     can_book: bool,
     can_remove: bool,
 }
@@ -99,6 +101,18 @@ async fn member_views(
     let ids: Vec<_> = people.iter().map(|p| p.beneficiary.id).collect();
     let certs =
         state.store.live_certificates_for_beneficiaries(&ids).await.map_err(ApiError::from)?;
+    let mut corrections = std::collections::HashMap::new();
+    for p in people.iter().filter(|p| !p.doses.is_empty()) {
+        let list = state
+            .store
+            .list_corrections(&tika_storage::CorrectionFilter {
+                status: None,
+                beneficiary: Some(p.beneficiary.id),
+            })
+            .await
+            .map_err(ApiError::from)?;
+        corrections.insert(p.beneficiary.id, list);
+    }
     Ok(people
         .iter()
         .map(|p| {
@@ -166,6 +180,25 @@ async fn member_views(
                                 && c.kind == tika_storage::CertificateKind::Domestic
                         })
                         .count(),
+                corrections: corrections
+                    .get(&b.id)
+                    .map(|list| {
+                        list.iter()
+                            .map(|r| {
+                                let status = match r.status {
+                                    tika_storage::CorrectionStatus::Pending => t.correction_pending,
+                                    tika_storage::CorrectionStatus::Approved => {
+                                        t.correction_approved
+                                    }
+                                    tika_storage::CorrectionStatus::Rejected => {
+                                        t.correction_rejected
+                                    }
+                                };
+                                (field_label(t, r.field), r.new_value.clone(), status.to_owned())
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 can_book: p.status != VaccinationStatus::Vaccinated && appointments.is_empty(),
                 can_remove: appointments.is_empty() && p.doses.is_empty(),
                 appointments,
@@ -331,6 +364,31 @@ pub(crate) async fn cancel(ctx: Ctx, FormFields(form): FormFields) -> PageResult
 }
 
 /// `GET /slip?appointment_id=…`: the appointment slip as a PDF.
+fn field_label(t: &Texts, field: tika_storage::CorrectionField) -> String {
+    match field {
+        tika_storage::CorrectionField::Name => t.name.to_owned(),
+        tika_storage::CorrectionField::BirthYear => t.birth_year.to_owned(),
+        tika_storage::CorrectionField::Gender => t.gender.to_owned(),
+        tika_storage::CorrectionField::PhotoId => t.photo_id.to_owned(),
+    }
+}
+
+/// `POST /account/correction`: the holder asks to correct a detail printed on the certificate.
+pub(crate) async fn request_correction(ctx: Ctx, FormFields(form): FormFields) -> PageResult {
+    let principal = ctx.citizen("/account")?;
+    ctx.check_csrf(&form)?;
+    crate::services::corrections::request(
+        &ctx.state,
+        &principal,
+        &form.text("ref"),
+        &form.text("field"),
+        &form.text("value"),
+        &form.text("reason"),
+    )
+    .await?;
+    Ok(with_flash(redirect("/account"), "correction_requested", None, ctx.secure()))
+}
+
 /// `GET /certificate?ref=…[&dose=N]`: the holder's certificate PDF (latest dose by default).
 pub(crate) async fn certificate(ctx: Ctx, QueryFields(q): QueryFields) -> PageResult {
     let reference = q.text("ref");

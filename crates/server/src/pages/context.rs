@@ -452,6 +452,7 @@ fn flash_text(t: &Texts, raw: &str) -> Option<String> {
         "cancelled" => t.flash_cancelled.to_owned(),
         "member_added" => i18n::fill(t.flash_member_added, &[("ref", &list)]),
         "member_removed" => t.flash_member_removed.to_owned(),
+        "correction_requested" => t.flash_correction_requested.to_owned(),
         "logged_in" => t.flash_logged_in.to_owned(),
         "logged_out" => t.flash_logged_out.to_owned(),
         _ => return None,

@@ -154,6 +154,17 @@ dictionary! {
     flash_cancelled: "Appointment cancelled.", "अपॉइंटमेंट रद्द कर दिया गया।";
     flash_member_added: "Member added. Reference ID: {ref}", "सदस्य जोड़ दिया गया। संदर्भ आईडी: {ref}";
     flash_member_removed: "Member removed.", "सदस्य हटा दिया गया।";
+    flash_correction_requested: "Correction requested. An official will review it; your certificate is re-issued once it is approved.", "सुधार का अनुरोध भेज दिया गया। अधिकारी इसकी जाँच करेंगे; स्वीकृति के बाद आपका प्रमाणपत्र फिर से जारी होगा।";
+    correct_details: "Correct details on the certificate", "प्रमाणपत्र में विवरण सुधारें";
+    correction_field: "What is wrong", "क्या गलत है";
+    correction_value: "Correct value", "सही विवरण";
+    correction_reason: "Why (for example: spelling differs from my passport)", "कारण (जैसे: पासपोर्ट से वर्तनी अलग है)";
+    correction_submit: "Request correction", "सुधार का अनुरोध करें";
+    correction_once: "Each detail can be corrected once.", "प्रत्येक विवरण केवल एक बार सुधारा जा सकता है।";
+    corrections: "Correction requests", "सुधार के अनुरोध";
+    correction_pending: "pending", "लंबित";
+    correction_approved: "approved", "स्वीकृत";
+    correction_rejected: "rejected", "अस्वीकृत";
     flash_logged_in: "You are logged in.", "आप लॉग इन हो गए हैं।";
     flash_logged_out: "You have been logged out.", "आप लॉग आउट हो गए हैं।";
     // Errors

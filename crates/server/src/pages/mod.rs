@@ -68,6 +68,7 @@ pub fn router() -> Router<AppState> {
         .route("/cancel", post(account::cancel))
         .route("/slip", get(account::slip))
         .route("/certificate", get(account::certificate))
+        .route("/account/correction", post(account::request_correction))
         .route("/book", get(booking::show_book).post(booking::book))
         .route("/reschedule", get(booking::show_reschedule).post(booking::reschedule))
         .route(

@@ -24,6 +24,7 @@ use crate::notify::MemoryNotifier;
 
 struct Browser {
     app: Router,
+    state: crate::AppState,
     cookies: HashMap<String, String>,
     accept_language: Option<&'static str>,
     _db: TestDb,
@@ -131,7 +132,8 @@ impl Browser {
         .await
         .unwrap();
         Self {
-            app: crate::app::router(state),
+            app: crate::app::router(state.clone()),
+            state,
             cookies: HashMap::new(),
             accept_language: None,
             _db: db,
@@ -476,6 +478,110 @@ async fn booking_shows_the_security_code_and_the_slip_is_a_pdf() {
             .unwrap()
             .starts_with("text/html")
     );
+}
+
+#[tokio::test]
+async fn the_account_page_lists_certificates_and_takes_corrections() {
+    let mut b = Browser::new().await;
+    b.accept_language = Some("en");
+    b.log_in().await;
+    let form = b.get("/account/add").await;
+    let added = b
+        .post(
+            "/account/add",
+            &[
+                ("csrf", &form.csrf()),
+                ("name", "Ravi Kumar"),
+                ("birth_year", "1980"),
+                ("gender_id", "1"),
+                ("photo_id_type", "1"),
+                ("photo_id_number", &aadhaar("34567890124")),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    let account = b.get("/account").await;
+    assert!(!account.body.contains("section class=\"certificates\""), "no dose, no certificates");
+    let marker = "data-ref=\"";
+    let start = account.body.find(marker).unwrap() + marker.len();
+    let reference = account.body[start..].split('"').next().unwrap().to_owned();
+    let person = b
+        .state
+        .store
+        .find_beneficiary_by_ref(&tika_domain::ids::BeneficiaryRef::parse(&reference).unwrap())
+        .await
+        .unwrap();
+    b.state
+        .store
+        .record_vaccination(&tika_storage::Vaccination {
+            id: tika_domain::ids::VaccinationId::new(),
+            beneficiary_id: person.id,
+            dose: tika_domain::vaccine::DoseNumber::FIRST,
+            vaccine: tika_domain::vaccine::VaccineCode::parse("COVISHIELD").unwrap(),
+            date: b.state.today(),
+            center_id: None,
+        })
+        .await
+        .unwrap();
+    // Before the job ran: the page says the certificate is coming.
+    let account = b.get("/account").await;
+    assert!(account.body.contains("certificate-pending"), "{}", account.body);
+    crate::services::certificates::process_pending(&b.state, 10).await.unwrap();
+    let account = b.get("/account").await;
+    assert!(account.body.contains("Certificate, dose 1 (PDF)"), "{}", account.body);
+    assert!(!account.body.contains("certificate-pending"));
+    let pdf = b.get(&format!("/certificate?ref={reference}&dose=1")).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.headers.get(header::CONTENT_TYPE).unwrap(), "application/pdf");
+    // Someone else's reference is not found; no login, no certificate.
+    let other = b.get("/certificate?ref=12345678901234&dose=1").await;
+    assert_ne!(other.status, StatusCode::OK);
+
+    // A correction request from the page.
+    let done = b
+        .post(
+            "/account/correction",
+            &[
+                ("csrf", &account.csrf()),
+                ("ref", &reference),
+                ("field", "name"),
+                ("value", "Ravi Kumar Sharma"),
+                ("reason", "My passport has my full name"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let account = b.get("/account").await;
+    assert!(account.body.contains("Correction requested."), "{}", account.body);
+    assert!(account.body.contains("Ravi Kumar Sharma · <span class=\"status\">pending</span>"));
+    let stored = b
+        .state
+        .store
+        .list_corrections(&tika_storage::CorrectionFilter {
+            status: Some(tika_storage::CorrectionStatus::Pending),
+            beneficiary: Some(person.id),
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    // The same field again is refused, and nothing more is stored.
+    let again = b
+        .post(
+            "/account/correction",
+            &[
+                ("csrf", &account.csrf()),
+                ("ref", &reference),
+                ("field", "name"),
+                ("value", "Ravi K Sharma"),
+                ("reason", "Another spelling"),
+            ],
+        )
+        .await;
+    assert_ne!(again.status, StatusCode::SEE_OTHER);
+    assert!(again.body.contains("corrected once"), "{}", again.body);
+    let hindi = b.get("/account?lang=hi").await;
+    assert!(hindi.body.contains("प्रमाणपत्र, खुराक 1 (PDF)"));
+    assert!(hindi.body.contains("लंबित"));
 }
 
 #[tokio::test]
