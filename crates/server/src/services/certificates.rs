@@ -173,26 +173,60 @@ fn backoff_ms(attempts: u32) -> i64 {
 
 /// Processes due certificate events; returns how many were handled.
 pub async fn process_pending(state: &AppState, limit: u32) -> anyhow::Result<usize> {
+    use futures::StreamExt as _;
     let Some(auth) = state.certificates.as_deref() else { return Ok(0) };
     let now = state.clock.now();
     let events = state.store.claim_events(&EVENT_KINDS, limit, now.timestamp_millis()).await?;
     let count = events.len();
+    // Events of one dose run in order; different doses run concurrently, so the group-commit
+    // writer puts many certificates in one transaction (one commit each would cap the job at
+    // the database's commit rate).
+    let mut groups: Vec<Vec<OutboxEvent>> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for event in events {
-        let kind = event.kind.clone();
-        let result = handle_event(state, auth, &event).await;
-        match result {
-            Ok(outcome) => {
-                state.metrics.certificates.with_label_values(&[&kind, outcome]).inc();
-            }
-            Err(e) => {
-                state.metrics.certificates.with_label_values(&[&kind, "failed"]).inc();
-                tracing::warn!(event = %event.id, kind = %kind, attempts = event.attempts, error = %e, "certificate job failed; will retry");
-                let retry_at = state.now_ms() + backoff_ms(event.attempts);
-                state.store.fail_event(event.id, &e.to_string(), retry_at).await?;
+        match index.get(&event.subject_id) {
+            Some(&i) => groups[i].push(event),
+            None => {
+                index.insert(event.subject_id.clone(), groups.len());
+                groups.push(vec![event]);
             }
         }
     }
+    let results: Vec<anyhow::Result<()>> = futures::stream::iter(groups)
+        .map(|group| async move {
+            for event in group {
+                handle_and_record(state, auth, &event).await?;
+            }
+            Ok(())
+        })
+        .buffer_unordered(JOB_CONCURRENCY)
+        .collect()
+        .await;
+    results.into_iter().collect::<anyhow::Result<()>>()?;
     Ok(count)
+}
+
+/// Doses whose certificates are built at once.
+const JOB_CONCURRENCY: usize = 32;
+
+async fn handle_and_record(
+    state: &AppState,
+    auth: &Authority,
+    event: &OutboxEvent,
+) -> anyhow::Result<()> {
+    let kind = event.kind.as_str();
+    match handle_event(state, auth, event).await {
+        Ok(outcome) => {
+            state.metrics.certificates.with_label_values(&[kind, outcome]).inc();
+        }
+        Err(e) => {
+            state.metrics.certificates.with_label_values(&[kind, "failed"]).inc();
+            tracing::warn!(event = %event.id, kind = %kind, attempts = event.attempts, error = %e, "certificate job failed; will retry");
+            let retry_at = state.now_ms() + backoff_ms(event.attempts);
+            state.store.fail_event(event.id, &e.to_string(), retry_at).await?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(serde::Deserialize)]
