@@ -21,14 +21,8 @@ use crate::services::certificates::{self, VerifyReport};
 use crate::services::corrections;
 use crate::state::AppState;
 
-fn configured(state: &AppState) -> ApiResult<&certificates::Authority> {
-    state.certificates.as_deref().ok_or_else(|| {
-        ApiError::Unavailable("Certificates are not configured on this server".into())
-    })
-}
-
 pub(crate) async fn public_keys(State(state): State<AppState>) -> ApiResult<Response> {
-    let auth = configured(&state)?;
+    let auth = certificates::authority(&state)?;
     let mut res = auth.keys_json().to_owned().into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -71,7 +65,7 @@ pub(super) async fn verify(
 
 /// DIVOC's online check: 200 when revoked, 404 when not.
 pub(super) async fn revoked(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
-    configured(&state)?;
+    certificates::authority(&state)?;
     let doc: Value = serde_json::from_slice(&body).map_err(|_| {
         ApiError::bad_request("CERT0006", "Send the certificate JSON or {\"certificateId\": \"…\"}")
     })?;

@@ -61,7 +61,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// Assets are revalidated on every fetch: the service worker is their cache, and it must
 /// never precache a stale copy from the HTTP cache.
-fn asset(body: &'static str, content_type: &'static str) -> Response {
+pub(super) fn asset(body: &'static str, content_type: &'static str) -> Response {
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -24,6 +24,7 @@ use axum::routing::get;
 use sha2::{Digest, Sha256};
 
 use super::context::redirect;
+use super::site::asset;
 use crate::state::AppState;
 
 const PAGE: &str = include_str!("../../static/verify/index.html");
@@ -72,14 +73,6 @@ pub(crate) fn router() -> Router<AppState> {
         );
     }
     r
-}
-
-fn asset(body: &'static str, content_type: &'static str) -> Response {
-    let mut res = body.into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    res
 }
 
 async fn service_worker() -> Response {

@@ -155,7 +155,8 @@ impl Authority {
     }
 }
 
-fn authority(state: &AppState) -> ApiResult<&Authority> {
+/// The configured issuer, or 503 when certificates are not configured.
+pub fn authority(state: &AppState) -> ApiResult<&Authority> {
     state.certificates.as_deref().ok_or_else(|| {
         ApiError::Unavailable("Certificates are not configured on this server".into())
     })
