@@ -283,7 +283,7 @@ async fn anyone_verifies_keys_revocations_and_online_checks(backend: Backend) {
     assert_eq!(verify_revocation_list(&jws, trust(&app)).unwrap().version, 1);
 }
 
-async fn a_voided_dose_revokes_its_certificate(backend: Backend) {
+async fn revoking_a_voided_dose_leaves_it_no_live_certificate(backend: Backend) {
     let app = TestApp::new(backend).await;
     let (_, reference) = app.citizen(1).await;
     let who = id_of(&app, &reference).await;
@@ -590,7 +590,7 @@ async fn a_read_only_server_serves_download_and_verification_only(backend: Backe
 on_both_backends!(
     a_dose_becomes_one_signed_certificate_downloadable_by_its_holder,
     anyone_verifies_keys_revocations_and_online_checks,
-    a_voided_dose_revokes_its_certificate,
+    revoking_a_voided_dose_leaves_it_no_live_certificate,
     a_correction_reissues_with_a_new_id_and_revokes_the_old,
     merging_two_first_doses_gives_doses_one_and_two,
     travel_details_add_the_international_certificate,
