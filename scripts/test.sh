@@ -2,7 +2,7 @@
 # Runs every Tika test, the way CI does:
 #   formatting, clippy -D warnings, unit tests, the storage contract suite and the API tests on
 #   SQLite AND PostgreSQL, and the citizen pages end to end in headless Chromium (both backends).
-# On a fresh Debian machine it installs what it needs (PostgreSQL, Chromium, poppler-utils,
+# On a fresh Debian machine it installs what it needs (PostgreSQL, Chromium, poppler-utils, Kannel,
 # Node packages) and starts a private PostgreSQL when none answers on 127.0.0.1:5432.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,8 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v pdftotext >/dev/null || missing+=(poppler-utils)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
+[ -x /usr/sbin/bearerbox ] || missing+=(kannel)
+[ -x /usr/lib/kannel/test/fakesmsc ] || missing+=(kannel-extras)
 if [ ${#missing[@]} -gt 0 ]; then log "installing ${missing[*]}"; apt_install "${missing[@]}"; fi
 
 # --- PostgreSQL -------------------------------------------------------------------------------
@@ -80,3 +82,6 @@ TIKA_BIN="$ROOT/target/debug/tika" node e2e/site.mjs
 log "certificates end to end: independent verifiers (DIVOC jsonld-signatures 6, Digital Bazaar vc 7) and the verification page"
 (cd e2e/verifiers && npm ci --no-audit --no-fund --loglevel=error)
 TIKA_BIN="$ROOT/target/debug/tika" node e2e/certificates.mjs
+
+log "notifications end to end against a real Kannel (bearerbox, smsbox, fakesmsc): OTP, confirmations, delivery reports, UCS-2, outages, incoming SMS"
+TIKA_BIN="$ROOT/target/debug/tika" node e2e/notifications.mjs

@@ -64,6 +64,45 @@ pub(crate) struct Config {
     /// `TIKA_CERTIFICATE_AUTHORITY`: the authority line printed on certificates.
     #[serde(deserialize_with = "text")]
     pub(crate) certificate_authority: String,
+    /// `TIKA_SMS_GATEWAYS`: SMS gateways in failover order, comma-separated: `file` (the demo's, writes `sms-outbox.log` in the data directory), `kannel`, `http`. Default `file`.
+    #[serde(deserialize_with = "text")]
+    pub(crate) sms_gateways: String,
+    /// `TIKA_KANNEL_URL`: Kannel smsbox's sendsms address. Default `http://127.0.0.1:13013`.
+    #[serde(deserialize_with = "text")]
+    pub(crate) kannel_url: String,
+    /// `TIKA_KANNEL_USERNAME`: Kannel `sendsms-user`. Default `tika`.
+    #[serde(deserialize_with = "text")]
+    pub(crate) kannel_username: String,
+    /// `TIKA_KANNEL_PASSWORD`: its password. Default unset.
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) kannel_password: Option<String>,
+    /// `TIKA_KANNEL_RATE`: messages per second Kannel may be given. Default 100.
+    pub(crate) kannel_rate: u32,
+    /// `TIKA_SMS_HTTP_URL`: a JSON SMS provider's send address. Default unset.
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) sms_http_url: Option<String>,
+    /// `TIKA_SMS_HTTP_TOKEN`: its bearer token. Default unset.
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) sms_http_token: Option<String>,
+    /// `TIKA_SMS_HTTP_RATE`: messages per second it may be given. Default 100.
+    pub(crate) sms_http_rate: u32,
+    /// `TIKA_SMS_SENDER`: the registered sender id (header). Default: the templates' (`TIKAGV`).
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) sms_sender: Option<String>,
+    /// `TIKA_SMS_CALLBACK_URL`: the address gateways call with delivery reports, ending in `/`. Default: the public URL.
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) sms_callback_url: Option<String>,
+    /// `TIKA_SMS_MO_TOKEN`: the shared secret in Kannel's incoming-SMS `get-url` (`token=`). Default unset (incoming SMS refused).
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) sms_mo_token: Option<String>,
+    /// `TIKA_SMS_TEMPLATES`: a TOML file of message templates (your operator-registered ids) replacing the built-in set. Default unset.
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) sms_templates: Option<String>,
+    /// `TIKA_SMS_QUIET_HOURS`: local hours when reminders wait (`21:00-08:00`), or `off`. Default `21:00-08:00`.
+    #[serde(deserialize_with = "text")]
+    pub(crate) sms_quiet_hours: String,
+    /// `TIKA_SMS_GATEWAY_COOLDOWN_SECS`: how long a gateway that failed is left alone before it is tried again. Default 30.
+    pub(crate) sms_gateway_cooldown_secs: u64,
 }
 
 impl Default for Config {
@@ -89,6 +128,20 @@ impl Default for Config {
             certificate_did: "did:india".into(),
             certificate_authority: "Ministry of Health & Family Welfare, Government of India"
                 .into(),
+            sms_gateways: "file".into(),
+            kannel_url: "http://127.0.0.1:13013".into(),
+            kannel_username: "tika".into(),
+            kannel_password: None,
+            kannel_rate: 100,
+            sms_http_url: None,
+            sms_http_token: None,
+            sms_http_rate: 100,
+            sms_sender: None,
+            sms_callback_url: None,
+            sms_mo_token: None,
+            sms_templates: None,
+            sms_quiet_hours: "21:00-08:00".into(),
+            sms_gateway_cooldown_secs: 30,
         }
     }
 }
@@ -116,6 +169,20 @@ impl std::fmt::Debug for Config {
             .field("certificate_issuer", &self.certificate_issuer)
             .field("certificate_did", &self.certificate_did)
             .field("certificate_authority", &self.certificate_authority)
+            .field("sms_gateways", &self.sms_gateways)
+            .field("kannel_url", &self.kannel_url)
+            .field("kannel_username", &self.kannel_username)
+            .field("kannel_password", &self.kannel_password.as_ref().map(|_| "[redacted]"))
+            .field("kannel_rate", &self.kannel_rate)
+            .field("sms_http_url", &self.sms_http_url)
+            .field("sms_http_token", &self.sms_http_token.as_ref().map(|_| "[redacted]"))
+            .field("sms_http_rate", &self.sms_http_rate)
+            .field("sms_sender", &self.sms_sender)
+            .field("sms_callback_url", &self.sms_callback_url)
+            .field("sms_mo_token", &self.sms_mo_token.as_ref().map(|_| "[redacted]"))
+            .field("sms_templates", &self.sms_templates)
+            .field("sms_quiet_hours", &self.sms_quiet_hours)
+            .field("sms_gateway_cooldown_secs", &self.sms_gateway_cooldown_secs)
             .finish()
     }
 }
@@ -213,6 +280,20 @@ impl Config {
             "certificate_issuer",
             "certificate_did",
             "certificate_authority",
+            "sms_gateways",
+            "kannel_url",
+            "kannel_username",
+            "kannel_password",
+            "kannel_rate",
+            "sms_http_url",
+            "sms_http_token",
+            "sms_http_rate",
+            "sms_sender",
+            "sms_callback_url",
+            "sms_mo_token",
+            "sms_templates",
+            "sms_quiet_hours",
+            "sms_gateway_cooldown_secs",
         ];
         fig = fig.merge(
             Env::prefixed("TIKA_")
@@ -288,7 +369,105 @@ impl Config {
         {
             problems.push("certificate_did: must be a DID such as did:india".to_owned());
         }
+        self.validate_sms(&mut problems);
         if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+
+    fn validate_sms(&self, problems: &mut Vec<String>) {
+        let gateways: Vec<&str> = self.gateway_names();
+        if gateways.is_empty() {
+            problems.push("sms_gateways: name at least one of file, kannel, http".to_owned());
+        }
+        for g in &gateways {
+            match *g {
+                "file" => {}
+                "kannel" => {
+                    if self.kannel_password.as_deref().is_none_or(str::is_empty) {
+                        problems.push(
+                            "kannel_password: required when sms_gateways names kannel".to_owned(),
+                        );
+                    }
+                    if !self.kannel_url.starts_with("http://")
+                        && !self.kannel_url.starts_with("https://")
+                    {
+                        problems.push(format!(
+                            "kannel_url: must be an http(s) URL (got {:?})",
+                            self.kannel_url
+                        ));
+                    }
+                }
+                "http" => {
+                    if !self
+                        .sms_http_url
+                        .as_deref()
+                        .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"))
+                    {
+                        problems.push(
+                            "sms_http_url: an http(s) URL is required when sms_gateways names http"
+                                .to_owned(),
+                        );
+                    }
+                    if self.sms_http_token.as_deref().is_none_or(str::is_empty) {
+                        problems.push(
+                            "sms_http_token: required when sms_gateways names http".to_owned(),
+                        );
+                    }
+                }
+                other => problems
+                    .push(format!("sms_gateways: unknown gateway {other:?} (file, kannel, http)")),
+            }
+        }
+        let mut seen = gateways.clone();
+        seen.sort_unstable();
+        seen.dedup();
+        if seen.len() != gateways.len() {
+            problems.push("sms_gateways: a gateway is named twice".to_owned());
+        }
+        if self.kannel_rate == 0 || self.sms_http_rate == 0 {
+            problems.push("kannel_rate, sms_http_rate: must be at least 1".to_owned());
+        }
+        if let Some(url) = &self.sms_callback_url
+            && (!(url.starts_with("https://") || url.starts_with("http://")) || !url.ends_with('/'))
+        {
+            problems.push(format!(
+                "sms_callback_url: must be an http(s) URL ending in / (got {url:?})"
+            ));
+        }
+        if let Some(t) = &self.sms_mo_token
+            && t.len() < 8
+        {
+            problems.push("sms_mo_token: must be at least 8 characters".to_owned());
+        }
+        if self.quiet_hours().is_err() {
+            problems.push(format!(
+                "sms_quiet_hours: must be HH:MM-HH:MM or off (got {:?})",
+                self.sms_quiet_hours
+            ));
+        }
+        if let Some(path) = &self.sms_templates {
+            match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    if let Err(e) = tika_domain::templates::TemplateSet::parse(&text) {
+                        problems.push(format!("sms_templates: {path}: {e}"));
+                    }
+                }
+                Err(e) => problems.push(format!("sms_templates: cannot read {path}: {e}")),
+            }
+        }
+    }
+
+    /// The configured gateway names, in failover order.
+    pub(crate) fn gateway_names(&self) -> Vec<&str> {
+        self.sms_gateways.split(',').map(str::trim).filter(|s| !s.is_empty()).collect()
+    }
+
+    /// The default quiet hours (`None` for `off`).
+    pub(crate) fn quiet_hours(&self) -> Result<Option<tika_domain::quiet::QuietHours>, String> {
+        let v = self.sms_quiet_hours.trim();
+        if v.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        tika_domain::quiet::QuietHours::parse(v).map(Some).map_err(|e| e.to_string())
     }
 
     /// Where the certificate signing keys live.
@@ -352,8 +531,67 @@ impl Config {
             search_max_staleness: Duration::from_millis(self.search_max_staleness_ms),
             token_ttl: Duration::from_secs(15 * 60),
             read_connections: self.read_connections,
+            sms: tika_server::config::SmsSettings {
+                callback_base_url: Some(
+                    self.sms_callback_url.clone().unwrap_or_else(|| self.public_url()),
+                ),
+                mo_token: self.sms_mo_token.clone(),
+                public_url: self.public_url(),
+                default_quiet_hours: self.quiet_hours().ok().flatten(),
+                workers: true,
+            },
             ..ServerConfig::default()
         }
+    }
+
+    /// The message templates: the configured file, or the built-in India set.
+    pub(crate) fn templates(&self) -> anyhow::Result<tika_domain::templates::TemplateSet> {
+        let mut set = match &self.sms_templates {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read {path}: {e}"))?;
+                tika_domain::templates::TemplateSet::parse(&text)
+                    .map_err(|e| anyhow::anyhow!("{path}: {e}"))?
+            }
+            None => tika_packs::india_sms_templates()
+                .map_err(|e| anyhow::anyhow!("built-in templates: {e}"))?,
+        };
+        if let Some(sender) = &self.sms_sender {
+            set.set_sender(sender);
+        }
+        Ok(set)
+    }
+
+    /// The SMS gateways in failover order.
+    pub(crate) fn gateway_pool(&self) -> anyhow::Result<tika_server::sms::GatewayPool> {
+        use std::sync::Arc;
+        use tika_server::sms::{
+            FileGateway, HttpGateway, HttpGatewayConfig, KannelConfig, KannelGateway, SmsGateway,
+        };
+        let mut gateways: Vec<Arc<dyn SmsGateway>> = Vec::new();
+        for name in self.gateway_names() {
+            match name {
+                "file" => {
+                    gateways.push(Arc::new(FileGateway::new(self.data_dir.join("sms-outbox.log"))))
+                }
+                "kannel" => gateways.push(Arc::new(KannelGateway::new(KannelConfig {
+                    url: self.kannel_url.trim_end_matches('/').to_owned(),
+                    username: self.kannel_username.clone(),
+                    password: self.kannel_password.clone().unwrap_or_default(),
+                    max_per_second: self.kannel_rate,
+                    ..KannelConfig::default()
+                })?)),
+                "http" => gateways.push(Arc::new(HttpGateway::new(HttpGatewayConfig {
+                    url: self.sms_http_url.clone().unwrap_or_default(),
+                    token: self.sms_http_token.clone().unwrap_or_default(),
+                    max_per_second: self.sms_http_rate,
+                    ..HttpGatewayConfig::default()
+                })?)),
+                other => anyhow::bail!("unknown SMS gateway {other}"),
+            }
+        }
+        Ok(tika_server::sms::GatewayPool::new(gateways)
+            .with_cooldown(Duration::from_secs(self.sms_gateway_cooldown_secs.max(1))))
     }
 
     /// A documented example configuration file.

@@ -6,6 +6,7 @@ mod certs;
 mod config;
 mod demo;
 mod demo_site;
+mod messages;
 mod run;
 mod site;
 
@@ -56,6 +57,9 @@ enum Command {
     /// Beneficiary records: merge duplicates of one person.
     #[command(subcommand)]
     Beneficiaries(certs::BeneficiariesCommand),
+    /// The message queue: depth and age per lane, delivery rates, one mobile's messages.
+    #[command(subcommand)]
+    Messages(messages::MessagesCommand),
     /// Measure the speed targets (search, booking storm, registrations) on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
             Command::Certificates(c) => certs::certificates(cli.config.as_deref(), c).await,
             Command::Corrections(c) => certs::corrections(cli.config.as_deref(), c).await,
             Command::Beneficiaries(c) => certs::beneficiaries(cli.config.as_deref(), c).await,
+            Command::Messages(c) => messages::messages(cli.config.as_deref(), c).await,
             Command::DefaultConfig => {
                 print!("{}", config::Config::example_toml());
                 Ok(())

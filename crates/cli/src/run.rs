@@ -8,7 +8,6 @@ use clap::Args;
 use tika_server::app::{Application, Parts};
 use tika_server::clock::{Clock, SystemClock, local_today};
 use tika_server::keys::Keys;
-use tika_server::notify::FileNotifier;
 use tika_storage::DynStore;
 
 use crate::config::{Config, Overrides, redact_url};
@@ -204,7 +203,8 @@ pub(crate) async fn serve(file: Option<&Path>, args: ServeArgs) -> anyhow::Resul
         store: Arc::clone(&store),
         pack: Arc::clone(&pack),
         keys,
-        notifier: Arc::new(FileNotifier::new(sms_log.clone())),
+        sms: Arc::new(config.gateway_pool()?),
+        templates: Arc::new(config.templates()?),
         clock,
         certificates: Some(authority),
     })
@@ -220,7 +220,13 @@ pub(crate) async fn serve(file: Option<&Path>, args: ServeArgs) -> anyhow::Resul
         "Tika is running at http://{addr}/  (CoWIN API at http://{addr}/api/v2/, OpenAPI at http://{addr}/api/openapi.json)"
     );
     println!("Database: {} ({})", redact_url(&config.database_url()), store.backend().name());
-    println!("SMS (OTPs) are written to {} by the demo gateway.", sms_log.display());
+    if config.gateway_names().contains(&"file") {
+        println!(
+            "SMS (OTPs, confirmations, reminders) are written to {} by the demo gateway.",
+            sms_log.display()
+        );
+    }
+    println!("SMS gateways, in failover order: {}", config.gateway_names().join(", "));
     if args.demo {
         println!("Demo partner API key (x-api-key): {}", server_config.api_keys.join(", "));
         // Point at a pincode that really has a session in the coming days.

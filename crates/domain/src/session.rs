@@ -67,6 +67,24 @@ impl Slot {
         &self.0
     }
 
+    /// The start of the slot in minutes after local midnight (`09:00AM-11:00AM` → 540);
+    /// `None` if the label is not in that form.
+    pub fn start_minutes(&self) -> Option<u32> {
+        let start = self.0.split('-').next()?.trim();
+        let (hm, ampm) = start.split_at(start.len().checked_sub(2)?);
+        let (h, m) = hm.split_once(':')?;
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        if !(1..=12).contains(&h) || m > 59 {
+            return None;
+        }
+        let h24 = match ampm {
+            "AM" => h % 12,
+            "PM" => h % 12 + 12,
+            _ => return None,
+        };
+        Some(h24 * 60 + m)
+    }
+
     /// Splits a session's opening hours into `n` equal slots, CoWIN-style.
     pub fn split(open_min: u32, close_min: u32, n: u32) -> Vec<Slot> {
         if n == 0 || close_min <= open_min {
@@ -131,6 +149,12 @@ mod tests {
             ["09:00AM-11:00AM", "11:00AM-01:00PM", "01:00PM-03:00PM", "03:00PM-05:00PM"]
         );
         assert!(Slot::split(10, 5, 2).is_empty());
+        let starts: Vec<Option<u32>> = slots.iter().map(Slot::start_minutes).collect();
+        assert_eq!(starts, [Some(540), Some(660), Some(780), Some(900)]);
+        assert_eq!(Slot::from_minutes(0, 60).start_minutes(), Some(0));
+        assert_eq!(Slot::from_minutes(12 * 60 + 30, 13 * 60).start_minutes(), Some(750));
+        assert_eq!(Slot::from_label("morning").start_minutes(), None);
+        assert_eq!(Slot::from_label("13:00PM-14:00PM").start_minutes(), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub use error::PackLoadError;
 pub use pack::{PackSources, parse_pack};
 pub use sites::{SiteKind, SiteSeed, parse_sites_gz};
 use tika_domain::country::CountryPack;
+use tika_domain::templates::{TemplateError, TemplateSet};
 
 /// The India pack's files, as compiled into the binary.
 pub const INDIA: PackSources<'static> = PackSources {
@@ -35,6 +36,15 @@ pub fn india() -> Result<CountryPack, PackLoadError> {
 /// Gunzips and parses the embedded list of India's post offices, the seeds for demo facilities.
 pub fn india_sites() -> Result<Vec<SiteSeed>, PackLoadError> {
     parse_sites_gz(INDIA_SITES_GZ)
+}
+
+/// India's SMS templates (English and Hindi, every message kind), as compiled into the binary.
+/// The sender id and DLT template ids in it are placeholders an operator replaces.
+pub const INDIA_SMS_TEMPLATES: &str = include_str!("../../../packs/in/sms-templates.toml");
+
+/// Parses and checks the embedded India SMS templates.
+pub fn india_sms_templates() -> Result<TemplateSet, TemplateError> {
+    TemplateSet::parse(INDIA_SMS_TEMPLATES)
 }
 
 #[cfg(test)]
@@ -424,5 +434,124 @@ mod tests {
             sites.len()
         );
         assert_eq!(pack.district(DistrictId(1)).map(|d| d.state_id), Some(StateId(1)));
+    }
+}
+
+#[cfg(test)]
+mod sms_template_tests {
+    use tika_domain::message::MessageKind;
+    use tika_domain::sms::Encoding;
+    use tika_domain::templates::variables;
+
+    use super::*;
+
+    /// Worst-case values: every variable at its maximum length, names and centres in Devanagari.
+    fn worst_values(kind: MessageKind) -> Vec<(&'static str, String)> {
+        variables(kind)
+            .iter()
+            .map(|v| {
+                let filler = if v.free_text { "श" } else { "9" };
+                (v.name, filler.repeat(v.max_len))
+            })
+            .collect()
+    }
+
+    fn typical_values(kind: MessageKind) -> Vec<(&'static str, &'static str)> {
+        let all = [
+            ("otp", "482913"),
+            ("minutes", "3"),
+            ("name", "Ramesh Kumar"),
+            ("ref_id", "12345678901234"),
+            ("dose", "2"),
+            ("vaccine", "COVISHIELD"),
+            ("date", "15-06-2021"),
+            ("old_date", "15-06-2021"),
+            ("new_date", "16-06-2021"),
+            ("due_date", "07-09-2021"),
+            ("slot", "09:00AM-11:00AM"),
+            ("center", "UPHC Sector 12 Noida"),
+            ("code", "4821"),
+            ("link", "https://tika.gov.in/b/x7Qp"),
+            ("text", "Your next dose is due on 07-09-2021."),
+        ];
+        let names: Vec<&str> = variables(kind).iter().map(|v| v.name).collect();
+        all.into_iter().filter(|(n, _)| names.contains(n)).collect()
+    }
+
+    #[test]
+    fn the_india_templates_load_complete() {
+        let set = india_sms_templates().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(set.sender(), "TIKAGV");
+        assert_eq!(set.languages(), ["en", "hi"]);
+        assert_eq!(set.templates().count(), 24);
+        for t in set.templates() {
+            assert_eq!(t.template_id.len(), 19, "{}/{}", t.kind, t.language);
+            assert!(t.worst_case.fits(usize::from(t.max_parts)));
+        }
+    }
+
+    #[test]
+    fn every_kind_renders_within_its_parts_in_both_languages() {
+        let set = india_sms_templates().unwrap();
+        for kind in MessageKind::ALL {
+            for language in ["en", "hi"] {
+                let max = usize::from(set.get(kind, language).unwrap().max_parts);
+                let worst = worst_values(kind);
+                let worst: Vec<(&str, &str)> =
+                    worst.iter().map(|(n, v)| (*n, v.as_str())).collect();
+                let r = set.render(kind, language, &worst).unwrap();
+                assert_eq!(r.language, language);
+                assert!(r.size.fits(max), "{kind}/{language} worst case: {} > {max}", r.size);
+                let r = set.render(kind, language, &typical_values(kind)).unwrap();
+                assert!(r.size.fits(max), "{kind}/{language}: {}", r.size);
+                assert!(!r.text.contains('{') && !r.text.contains('}'), "{}", r.text);
+                if language == "en" {
+                    assert_eq!(r.size.encoding, Encoding::Gsm7, "{}", r.text);
+                } else {
+                    assert_eq!(r.size.encoding, Encoding::Ucs2, "{}", r.text);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn otps_fit_one_part_in_both_languages() {
+        let set = india_sms_templates().unwrap();
+        let vars = [("otp", "482913"), ("minutes", "3")];
+        let en = set.render(MessageKind::Otp, "en", &vars).unwrap();
+        assert_eq!(
+            en.text,
+            "Your Tika OTP is 482913. Valid for 3 minutes. Do not share it with anyone. - MoHFW"
+        );
+        assert_eq!(en.template_id, "1107161234500000001");
+        assert_eq!(en.size.parts, 1);
+        let hi = set.render(MessageKind::Otp, "hi", &vars).unwrap();
+        assert!(hi.text.contains("482913"));
+        assert_eq!((hi.size.encoding, hi.size.parts), (Encoding::Ucs2, 1));
+        assert!(set.get(MessageKind::Otp, "hi").unwrap().worst_case.units <= 70);
+        // A language without templates falls back to English.
+        let ta = set.render(MessageKind::Otp, "ta", &vars).unwrap();
+        assert_eq!((ta.language.as_str(), ta.text.as_str()), ("en", en.text.as_str()));
+    }
+
+    #[test]
+    fn a_booking_in_english_and_hindi() {
+        let set = india_sms_templates().unwrap();
+        let vars = typical_values(MessageKind::BookingConfirmed);
+        let en = set.render(MessageKind::BookingConfirmed, "en", &vars).unwrap();
+        assert_eq!(
+            en.text,
+            "Ramesh Kumar, dose 2 (COVISHIELD) booked: 15-06-2021 09:00AM-11:00AM at UPHC Sector 12 Noida. Code 4821. - MoHFW"
+        );
+        assert_eq!(en.size.parts, 1);
+        let hi = set.render(MessageKind::BookingConfirmed, "hi-IN", &vars).unwrap();
+        assert_eq!(hi.language, "hi");
+        assert!(hi.text.contains("कोड 4821"), "{}", hi.text);
+        // A Devanagari name makes the English message UCS-2, still within its 3 parts.
+        let mut vars = vars;
+        vars[0].1 = "रमेश कुमार";
+        let en = set.render(MessageKind::BookingConfirmed, "en", &vars).unwrap();
+        assert_eq!(en.size.encoding, Encoding::Ucs2);
+        assert!(en.size.parts <= 3);
     }
 }

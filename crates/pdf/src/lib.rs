@@ -19,7 +19,10 @@
 //!   what a border officer reads.
 //! - [`render_session_list`]: the printable list of everyone on a vaccination session, with
 //!   a column to sign in, for when devices fail.
+//! - [`render_call_list`]: the printable call list of one session, with everyone's mobile
+//!   number and what became of their last SMS, marking who to phone when messages failed.
 
+pub mod call_list;
 pub mod certificate;
 pub mod error;
 pub mod fonts;
@@ -30,6 +33,7 @@ pub mod session_list;
 pub mod slip;
 pub mod text;
 
+pub use call_list::{CallListDoc, CallListLine, layout_call_list, render_call_list};
 pub use certificate::{
     CertificateDoc, CertificateKind, layout_certificate, mask_id_number, render_certificate,
 };

@@ -61,19 +61,19 @@ pub const TITLE: &str = "Session list / सत्र सूची";
 /// Printed instead of the table when nobody is on the list.
 pub const EMPTY: &str = "No one is booked / कोई बुकिंग नहीं";
 
-const PAGE_WIDTH: f32 = A4_HEIGHT;
-const PAGE_HEIGHT: f32 = A4_WIDTH;
-const MARGIN: f32 = 32.0;
+pub(crate) const PAGE_WIDTH: f32 = A4_HEIGHT;
+pub(crate) const PAGE_HEIGHT: f32 = A4_WIDTH;
+pub(crate) const MARGIN: f32 = 32.0;
 /// Bottom of the footer's line: the footer reaches a little into the bottom margin.
-const FOOTER_BOTTOM: f32 = PAGE_HEIGHT - MARGIN + 8.0;
+pub(crate) const FOOTER_BOTTOM: f32 = PAGE_HEIGHT - MARGIN + 8.0;
 /// Background of every other row, to follow a row across the page.
-const STRIPE: Rgb = Rgb(246, 248, 251);
+pub(crate) const STRIPE: Rgb = Rgb(246, 248, 251);
 /// Column widths; the signature column takes what is left of the content width.
 const COLUMNS: [f32; 9] = [28.0, 84.0, 82.0, 190.0, 44.0, 50.0, 88.0, 34.0, 62.0];
 /// Table padding: rows are tall enough to sign in.
 const ROW_PADDING: f32 = 5.0;
 
-fn content_width() -> f32 {
+pub(crate) fn content_width() -> f32 {
     PAGE_WIDTH - 2.0 * MARGIN
 }
 

@@ -20,7 +20,6 @@ use crate::clock::Clock;
 use crate::config::ServerConfig;
 use crate::keys::Keys;
 use crate::metrics::Metrics;
-use crate::notify::Notifier;
 use crate::services::search::ResponseCache;
 use crate::state::{AppState, Inner, Limits};
 
@@ -34,8 +33,10 @@ pub struct Parts {
     pub pack: Arc<CountryPack>,
     /// Keys.
     pub keys: Keys,
-    /// SMS gateway.
-    pub notifier: Arc<dyn Notifier>,
+    /// The SMS gateways.
+    pub sms: Arc<crate::sms::GatewayPool>,
+    /// Message templates.
+    pub templates: Arc<tika_domain::templates::TemplateSet>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// The certificate issuer; `None` leaves certificates unconfigured.
@@ -44,7 +45,7 @@ pub struct Parts {
 
 /// Builds the shared state (loads the search cache).
 pub async fn build_state(parts: Parts) -> anyhow::Result<AppState> {
-    let Parts { config, store, pack, keys, notifier, clock, certificates } = parts;
+    let Parts { config, store, pack, keys, sms, templates, clock, certificates } = parts;
     let today = crate::clock::local_today(clock.now(), pack.timezone_offset_minutes);
     let cache = SessionCache::load(
         Arc::clone(&store),
@@ -62,7 +63,9 @@ pub async fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         responses: ResponseCache::default(),
         keys,
         config,
-        notifier,
+        sms,
+        templates,
+        dispatch_wake: tokio::sync::Notify::new(),
         clock,
         metrics: Metrics::new()?,
         limits,
@@ -132,6 +135,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> String {
+    crate::services::notifications::update_queue_metrics(&state).await;
     state
         .metrics
         .cache_sessions
@@ -206,6 +210,15 @@ impl Application {
         // A read-only server writes nothing, so it issues nothing.
         let worker = (!self.state.config.read_only && self.state.certificates.is_some())
             .then(|| crate::services::certificates::spawn_worker(self.state.clone()));
+        // Messages: the planner and both dispatch lanes (a read-only server sends nothing).
+        let mut messaging = Vec::new();
+        if !self.state.config.read_only && self.state.config.sms.workers {
+            messaging
+                .push(crate::services::notifications::dispatch::spawn_planner(self.state.clone()));
+            messaging.extend(crate::services::notifications::dispatch::spawn_dispatcher(
+                self.state.clone(),
+            ));
+        }
         let app = router(self.state);
         let res =
             axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -213,6 +226,9 @@ impl Application {
                 .await;
         refresher.abort();
         if let Some(w) = worker {
+            w.abort();
+        }
+        for w in messaging {
             w.abort();
         }
         res

@@ -28,6 +28,36 @@ pub struct ServerConfig {
     pub read_connections: u32,
     /// Read-only mode: certificate download and verification only, nothing written.
     pub read_only: bool,
+    /// Notifications.
+    pub sms: SmsSettings,
+}
+
+/// How messages are sent and reported back.
+#[derive(Clone, Debug)]
+pub struct SmsSettings {
+    /// The address gateways call back with delivery reports, ending in `/`
+    /// (`<base>api/sms/v1/dlr?...`); `None`: no reports asked for.
+    pub callback_base_url: Option<String>,
+    /// The shared secret a gateway puts in incoming-SMS calls (`token=`); `None` refuses them.
+    pub mo_token: Option<String>,
+    /// The address citizens open from a message (`<public_url>login`), ending in `/`.
+    pub public_url: String,
+    /// Quiet hours for reminders when the mobile has set none; `None`: none.
+    pub default_quiet_hours: Option<tika_domain::quiet::QuietHours>,
+    /// Run the planner and dispatcher in this process (tests drive them by hand).
+    pub workers: bool,
+}
+
+impl Default for SmsSettings {
+    fn default() -> Self {
+        Self {
+            callback_base_url: None,
+            mo_token: None,
+            public_url: "http://127.0.0.1:8080/".into(),
+            default_quiet_hours: Some(tika_domain::quiet::QuietHours::DEFAULT),
+            workers: true,
+        }
+    }
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -43,6 +73,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("search_max_staleness", &self.search_max_staleness)
             .field("token_ttl", &self.token_ttl)
             .field("read_only", &self.read_only)
+            .field("sms.callback_base_url", &self.sms.callback_base_url)
             .finish_non_exhaustive()
     }
 }
@@ -61,6 +92,7 @@ impl Default for ServerConfig {
             token_ttl: Duration::from_secs(15 * 60),
             read_connections: 4,
             read_only: false,
+            sms: SmsSettings::default(),
         }
     }
 }

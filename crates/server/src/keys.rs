@@ -12,6 +12,7 @@ pub struct Keys {
     token: [u8; 32],
     otp: [u8; 32],
     photo_id: [u8; 32],
+    sms: [u8; 32],
 }
 
 impl std::fmt::Debug for Keys {
@@ -37,6 +38,7 @@ impl Keys {
             token: hmac(master, b"tika token signing v1"),
             otp: hmac(master, b"tika otp hashing v1"),
             photo_id: hmac(master, b"tika photo id hashing v1"),
+            sms: hmac(master, b"tika sms callback v1"),
         }
     }
 
@@ -48,6 +50,12 @@ impl Keys {
     /// Keyed hash of an OTP's SHA-256 hex, as stored.
     pub fn hash_otp(&self, otp_sha256_hex: &str) -> String {
         hex::encode(hmac(&self.otp, otp_sha256_hex.to_ascii_lowercase().as_bytes()))
+    }
+
+    /// The tag that authenticates a delivery-report address for one message (16 hex digits:
+    /// a gateway can only report on the messages it was given).
+    pub fn sms_callback_tag(&self, message: &uuid::Uuid) -> String {
+        hex::encode(&hmac(&self.sms, message.as_bytes())[..8])
     }
 
     /// Keyed hash of a normalized photo id number, as stored.

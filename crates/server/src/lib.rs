@@ -14,10 +14,10 @@ pub mod error;
 pub mod keys;
 pub mod lenient;
 pub mod metrics;
-pub mod notify;
 pub mod otp_book;
 pub mod pages;
 pub mod services;
+pub mod sms;
 pub mod state;
 
 pub use app::Application;

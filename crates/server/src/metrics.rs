@@ -1,7 +1,8 @@
 //! Prometheus metrics, served at `/metrics`.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// The server's metrics.
@@ -22,6 +23,22 @@ pub struct Metrics {
     pub sync_records: IntCounterVec,
     /// Certificate jobs by event kind and outcome.
     pub certificates: IntCounterVec,
+    /// Messages planned from events, by message kind (or event kind) and outcome.
+    pub messages_planned: IntCounterVec,
+    /// Dispatch outcomes (`sent`, `retry`, `deferred`, `failed`, `expired`).
+    pub messages_sent: IntCounterVec,
+    /// Delivery reports by state.
+    pub delivery_reports: IntCounterVec,
+    /// Incoming SMS by keyword.
+    pub inbound_sms: IntCounterVec,
+    /// Messages queued and due now, per lane (`otp`, `transactional`, `bulk`).
+    pub queue_due: IntGaugeVec,
+    /// Age in ms of the oldest due message, per lane (0 when none is due).
+    pub queue_oldest_ms: IntGaugeVec,
+    /// Messages queued for later (reminders, deferred).
+    pub queue_scheduled: IntGauge,
+    /// Gateways answering (1) or in cool-down (0).
+    pub gateway_up: IntGaugeVec,
     /// Sessions held by the search cache.
     pub cache_sessions: IntGauge,
     /// Age of the search cache's last refresh, in milliseconds.
@@ -58,13 +75,54 @@ impl Metrics {
             Opts::new("certificate_jobs_total", "Certificate jobs by event kind and outcome"),
             &["kind", "outcome"],
         )?;
+        let messages_planned = IntCounterVec::new(
+            Opts::new("messages_planned_total", "Messages planned from events"),
+            &["kind", "outcome"],
+        )?;
+        let messages_sent = IntCounterVec::new(
+            Opts::new("messages_dispatched_total", "Message dispatch outcomes"),
+            &["outcome"],
+        )?;
+        let delivery_reports = IntCounterVec::new(
+            Opts::new("sms_delivery_reports_total", "Delivery reports received"),
+            &["state"],
+        )?;
+        let inbound_sms =
+            IntCounterVec::new(Opts::new("sms_inbound_total", "Incoming SMS"), &["keyword"])?;
+        let queue_due = IntGaugeVec::new(
+            Opts::new("message_queue_due", "Messages queued and due now"),
+            &["lane"],
+        )?;
+        let queue_oldest_ms = IntGaugeVec::new(
+            Opts::new("message_queue_oldest_ms", "Age of the oldest due message"),
+            &["lane"],
+        )?;
+        let queue_scheduled =
+            IntGauge::new("message_queue_scheduled", "Messages queued for later")?;
+        let gateway_up =
+            IntGaugeVec::new(Opts::new("sms_gateway_up", "Gateway answering"), &["gateway"])?;
         let cache_sessions =
             IntGauge::new("search_cache_sessions", "Sessions in the search cache")?;
         let cache_age_ms =
             IntGauge::new("search_cache_age_ms", "Milliseconds since the last cache refresh")?;
-        for c in [&http_requests, &bookings, &otps, &registrations, &sync_records, &certificates] {
+        for c in [
+            &http_requests,
+            &bookings,
+            &otps,
+            &registrations,
+            &sync_records,
+            &certificates,
+            &messages_planned,
+            &messages_sent,
+            &delivery_reports,
+            &inbound_sms,
+        ] {
             registry.register(Box::new(c.clone()))?;
         }
+        for g in [&queue_due, &queue_oldest_ms, &gateway_up] {
+            registry.register(Box::new(g.clone()))?;
+        }
+        registry.register(Box::new(queue_scheduled.clone()))?;
         registry.register(Box::new(http_latency.clone()))?;
         registry.register(Box::new(cache_sessions.clone()))?;
         registry.register(Box::new(cache_age_ms.clone()))?;
@@ -77,6 +135,14 @@ impl Metrics {
             registrations,
             sync_records,
             certificates,
+            messages_planned,
+            messages_sent,
+            delivery_reports,
+            inbound_sms,
+            queue_due,
+            queue_oldest_ms,
+            queue_scheduled,
+            gateway_up,
             cache_sessions,
             cache_age_ms,
         })

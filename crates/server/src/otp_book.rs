@@ -170,6 +170,7 @@ mod tests {
             otp_hash: "h".into(),
             scope: "public".into(),
             created_at_ms: at,
+            message: None,
         }
     }
 

@@ -14,7 +14,6 @@ use crate::clock::{Clock, local_today};
 use crate::config::ServerConfig;
 use crate::keys::Keys;
 use crate::metrics::Metrics;
-use crate::notify::Notifier;
 use crate::services::search::ResponseCache;
 
 /// Shared state; cheap to clone.
@@ -35,8 +34,12 @@ pub struct Inner {
     pub keys: Keys,
     /// Settings.
     pub config: ServerConfig,
-    /// SMS gateway.
-    pub notifier: Arc<dyn Notifier>,
+    /// The SMS gateways (failover, per-gateway rate).
+    pub sms: Arc<crate::sms::GatewayPool>,
+    /// Message templates (per kind and language, operator template ids).
+    pub templates: Arc<tika_domain::templates::TemplateSet>,
+    /// Wakes the message dispatcher when something urgent was queued.
+    pub dispatch_wake: tokio::sync::Notify,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Metrics.

@@ -472,6 +472,112 @@ pub trait Store: Send + Sync + 'static {
     ) -> StorageResult<()>;
     /// The audit log of one subject (a beneficiary id), newest first.
     async fn list_audit(&self, subject: &str, limit: u32) -> StorageResult<Vec<AuditEntry>>;
+
+    // --- messages (notifications) -----------------------------------------------------------
+    //
+    // Events that announce something a citizen must be told are written by the business
+    // transactions themselves (`beneficiary.registered`, `appointment.booked`,
+    // `appointment.rescheduled`, `appointment.cancelled`, `session.changed`,
+    // `session.cancelled`, `certificate.issued`, `correction.approved`); the planner turns them
+    // into messages with `plan_messages`, the dispatcher hands messages to gateways.
+
+    /// Stores planned messages and marks their events processed, in one transaction: queued
+    /// messages with a key in `cancel_keys` become `cancelled`, then the new messages are
+    /// inserted (an existing id is left alone), then every event in `event_ids` is marked
+    /// processed.  Several plans are written in one transaction.
+    async fn plan_messages(&self, plans: &[MessagePlan], now_ms: i64) -> StorageResult<()>;
+    /// Queues messages that no event announces (replies to incoming SMS).  Existing ids are
+    /// left alone.  Returns how many were inserted.
+    async fn enqueue_messages(&self, messages: &[NewMessage]) -> StorageResult<u64>;
+    /// Claims up to `limit` messages whose priority is in `priorities` and that are due
+    /// (`queued` with `available_at <= now_ms`, or `sending` whose lease ran out), most urgent
+    /// and oldest first: they become `sending` until `lease_until_ms`.  On PostgreSQL rows
+    /// locked by another dispatcher are skipped, so two servers never claim the same message.
+    async fn claim_messages(
+        &self,
+        priorities: &[tika_domain::message::Priority],
+        limit: u32,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> StorageResult<Vec<MessageRecord>>;
+    /// Claims one message by id if it is `queued` (the OTP fast path).  `Ok(None)` if it is
+    /// not queued any more (another dispatcher has it) or does not exist.
+    async fn claim_message(
+        &self,
+        id: uuid::Uuid,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> StorageResult<Option<MessageRecord>>;
+    /// Records what happened to claimed messages, all in one transaction.  Outcomes for
+    /// messages no longer `sending` (a late duplicate) are ignored.
+    async fn record_send_outcomes(&self, outcomes: &[SendOutcome]) -> StorageResult<()>;
+    /// Applies a delivery report.  Reports only move forward: `sent → delivered | failed`;
+    /// `Accepted` changes nothing but is not an error; a report for a final message is
+    /// ignored.  Returns the status after.  `NotFound` if the message does not exist.
+    async fn record_delivery(
+        &self,
+        id: uuid::Uuid,
+        state: DeliveryState,
+        detail: &str,
+        at_ms: i64,
+    ) -> StorageResult<tika_domain::message::MessageStatus>;
+    /// One message.
+    async fn find_message(&self, id: uuid::Uuid) -> StorageResult<MessageRecord>;
+    /// Messages to a mobile, newest first.
+    async fn messages_to(&self, mobile: &Mobile, limit: u32) -> StorageResult<Vec<MessageRecord>>;
+    /// Messages about a booking, newest first.
+    async fn messages_about_booking(
+        &self,
+        booking: AppointmentId,
+    ) -> StorageResult<Vec<MessageRecord>>;
+    /// Everyone booked in a session (status `booked` or `completed`, by slot then name) with
+    /// their latest message, arrival and vaccination.  `NotFound` if the session is unknown.
+    async fn session_call_list(&self, session: SessionId) -> StorageResult<Vec<CallListRow>>;
+    /// Delivery counts by district (of the message's session) and gateway, for messages
+    /// created since `since_ms`; optionally one district only.  Sorted by district, gateway.
+    async fn delivery_stats(
+        &self,
+        since_ms: i64,
+        district: Option<i64>,
+    ) -> StorageResult<Vec<DeliveryStat>>;
+    /// The queue's depth and age per lane.
+    async fn queue_depth(&self, now_ms: i64) -> StorageResult<QueueDepth>;
+    /// The account's quiet hours `(from, to)` in local minutes after midnight, `None` for the
+    /// default.
+    async fn set_quiet_hours(
+        &self,
+        account: AccountId,
+        quiet: Option<(u16, u16)>,
+    ) -> StorageResult<()>;
+    /// The account's own quiet hours, if set.
+    async fn quiet_hours(&self, account: AccountId) -> StorageResult<Option<(u16, u16)>>;
+    /// Records an incoming SMS and what was done about it.
+    async fn record_inbound(&self, sms: &InboundSms) -> StorageResult<()>;
+    /// Incoming SMS, newest first.
+    async fn list_inbound(&self, limit: u32) -> StorageResult<Vec<InboundSms>>;
+    /// The site cancels a session: status `cancelled`, every `booked` appointment cancelled
+    /// (seats returned), and one `session.cancelled` event (payload: `session_id`, `reason`,
+    /// `booking_ids`) in one transaction.  Audited with `actor`.  Returns the bookings
+    /// cancelled.  `NotFound` if unknown; `Conflict(SessionClosed)` if already cancelled.
+    async fn cancel_session(
+        &self,
+        session: SessionId,
+        reason: &str,
+        actor: &str,
+        now_ms: i64,
+    ) -> StorageResult<Vec<AppointmentId>>;
+    /// The site moves a session to another day (bookings kept): `date` changed and one
+    /// `session.changed` event (payload: `session_id`, `old_date`, `new_date`, `reason`,
+    /// `booking_ids`) in one transaction.  Audited.  `NotFound` if unknown;
+    /// `Conflict(SessionClosed)` if cancelled.
+    async fn move_session(
+        &self,
+        session: SessionId,
+        new_date: NaiveDate,
+        reason: &str,
+        actor: &str,
+        now_ms: i64,
+    ) -> StorageResult<Vec<AppointmentId>>;
 }
 
 /// A shared handle to whichever store was configured.

@@ -138,6 +138,9 @@ pub struct NewOtp {
     pub scope: String,
     /// Creation time (ms).
     pub created_at_ms: i64,
+    /// The SMS carrying the OTP, queued in the same transaction (`None`: nothing to send, e.g.
+    /// tests that read OTPs another way).
+    pub message: Option<NewMessage>,
 }
 
 /// An OTP transaction as stored.
@@ -972,4 +975,253 @@ pub struct AuditEntry {
     pub subject: String,
     /// JSON details (ids, fields, reasons; never names or id numbers).
     pub detail: String,
+}
+
+// --- messages (notifications) ---------------------------------------------------------------
+
+/// A message to store in the queue (the SMS outbox).  Rendered before it is stored: the text,
+/// the operator template id and the size are fixed when the triggering event is planned.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// Id.  Planned messages use a deterministic id (v5 of the event id and the recipient), so
+    /// planning an event twice stores each message once (`ON CONFLICT DO NOTHING`).
+    pub id: uuid::Uuid,
+    /// What it is for (decides the priority lane).
+    pub kind: tika_domain::message::MessageKind,
+    /// Recipient.
+    pub mobile: Mobile,
+    /// The recipient's account, when known.
+    pub account_id: Option<AccountId>,
+    /// The person it is about, when there is one.
+    pub beneficiary_id: Option<BeneficiaryId>,
+    /// The booking it is about (for the session call list).
+    pub booking_id: Option<AppointmentId>,
+    /// The session it is about (for the call list and per-district rates).
+    pub session_id: Option<SessionId>,
+    /// Language it was rendered in (`en`, `hi`).
+    pub language: String,
+    /// The operator-registered template id (India's DLT).
+    pub template_id: String,
+    /// The text.  For OTPs it is erased once the message is sent or expired.
+    pub body: String,
+    /// SMS parts the text takes.
+    pub parts: u32,
+    /// UCS-2 (Devanagari) rather than GSM-7.
+    pub unicode: bool,
+    /// Queued messages with this key are cancelled by a later event naming it
+    /// (`reminder:<booking>`, `due:<beneficiary>`).
+    pub supersede_key: Option<String>,
+    /// The recipient's quiet hours in local minutes after midnight `(from, to)`, for kinds that
+    /// respect them; `None` for none.
+    pub quiet_hours: Option<(u16, u16)>,
+    /// Not sent before (ms).
+    pub available_at_ms: i64,
+    /// Not sent after (ms): `expired` instead.
+    pub expires_at_ms: i64,
+    /// Now (ms).
+    pub created_at_ms: i64,
+}
+
+/// A message as stored.
+#[derive(Debug, Clone)]
+pub struct MessageRecord {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// Kind.
+    pub kind: tika_domain::message::MessageKind,
+    /// Priority lane.
+    pub priority: tika_domain::message::Priority,
+    /// Recipient.
+    pub mobile: Mobile,
+    /// Account.
+    pub account_id: Option<AccountId>,
+    /// Person.
+    pub beneficiary_id: Option<BeneficiaryId>,
+    /// Booking.
+    pub booking_id: Option<AppointmentId>,
+    /// Session.
+    pub session_id: Option<SessionId>,
+    /// Language.
+    pub language: String,
+    /// Operator template id.
+    pub template_id: String,
+    /// Text ("" once an OTP was sent or expired).
+    pub body: String,
+    /// SMS parts.
+    pub parts: u32,
+    /// UCS-2.
+    pub unicode: bool,
+    /// Status.
+    pub status: tika_domain::message::MessageStatus,
+    /// Supersede key.
+    pub supersede_key: Option<String>,
+    /// Quiet hours `(from, to)` in local minutes.
+    pub quiet_hours: Option<(u16, u16)>,
+    /// Not before (ms).
+    pub available_at_ms: i64,
+    /// Not after (ms).
+    pub expires_at_ms: i64,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// The gateway that took it (or last tried).
+    pub gateway: Option<String>,
+    /// The gateway's own id for it.
+    pub gateway_ref: Option<String>,
+    /// Last error or failure report.
+    pub last_error: Option<String>,
+    /// Created (ms).
+    pub created_at_ms: i64,
+    /// Handed to a gateway (ms).
+    pub sent_at_ms: Option<i64>,
+    /// Delivered, or failed by report (ms).
+    pub delivered_at_ms: Option<i64>,
+}
+
+/// The events one planning round turned into messages: stored, and the events marked
+/// processed, in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct MessagePlan {
+    /// The outbox events this plan consumes (marked processed).
+    pub event_ids: Vec<uuid::Uuid>,
+    /// Queued messages with one of these supersede keys become `cancelled` (before the new
+    /// messages are inserted, so a new message may carry the same key).
+    pub cancel_keys: Vec<String>,
+    /// New messages (a message whose id exists already is left as it is).
+    pub messages: Vec<NewMessage>,
+}
+
+/// What happened when a dispatcher tried to hand a claimed message to a gateway.
+#[derive(Debug, Clone)]
+pub enum SendOutcome {
+    /// A gateway accepted it: `sent`.  OTP bodies are erased.
+    Sent {
+        /// Message.
+        id: uuid::Uuid,
+        /// Gateway name.
+        gateway: String,
+        /// Gateway's id for it.
+        gateway_ref: Option<String>,
+        /// When (ms).
+        at_ms: i64,
+    },
+    /// A transient error: back to `queued`, `attempts + 1`, not before `retry_at_ms`.
+    Retry {
+        /// Message.
+        id: uuid::Uuid,
+        /// Gateway tried last (if any).
+        gateway: Option<String>,
+        /// Error text (stored truncated).
+        error: String,
+        /// Next attempt (ms).
+        retry_at_ms: i64,
+    },
+    /// Waits without an attempt counted (quiet hours, gateway rate): back to `queued`.
+    Defer {
+        /// Message.
+        id: uuid::Uuid,
+        /// Not before (ms).
+        until_ms: i64,
+    },
+    /// Will never be sent: `failed`.
+    Failed {
+        /// Message.
+        id: uuid::Uuid,
+        /// Gateway (if any).
+        gateway: Option<String>,
+        /// Why.
+        error: String,
+        /// When (ms).
+        at_ms: i64,
+    },
+    /// Its time-to-live passed: `expired` (OTP bodies erased).
+    Expired {
+        /// Message.
+        id: uuid::Uuid,
+        /// When (ms).
+        at_ms: i64,
+    },
+}
+
+/// A delivery report from the phone network (through a gateway).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// The SMSC took it (`sent`, no change if already further).
+    Accepted,
+    /// Delivered to the phone.
+    Delivered,
+    /// Will not be delivered.
+    Failed,
+}
+
+/// One row of a session's call list: everyone booked, with what they were told and whether
+/// they came.
+#[derive(Debug, Clone)]
+pub struct CallListRow {
+    /// The appointment.
+    pub appointment: Appointment,
+    /// Reference id.
+    pub reference_id: String,
+    /// Name.
+    pub name: String,
+    /// The account's mobile (whom to call).
+    pub mobile: Mobile,
+    /// The latest message about this booking (any kind), if any.
+    pub last_message: Option<MessageRecord>,
+    /// Messages about this booking, all kinds.
+    pub messages: u32,
+    /// Arrived at the site (ms).
+    pub arrived_at_ms: Option<i64>,
+    /// A dose was recorded for this person in this session.
+    pub vaccinated: bool,
+}
+
+/// Delivery counts for one district and gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryStat {
+    /// District of the session the message was about (`None`: not about a session, e.g. OTPs).
+    pub district_id: Option<i64>,
+    /// Gateway that took it (`None`: never handed over).
+    pub gateway: Option<String>,
+    /// Messages in the group.
+    pub total: u64,
+    /// Queued or sending.
+    pub pending: u64,
+    /// Sent, no report yet.
+    pub sent: u64,
+    /// Delivered.
+    pub delivered: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Expired.
+    pub expired: u64,
+}
+
+/// The queue, per priority lane.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// `(priority, queued and due now, oldest due time ms)`; lanes with nothing due are left out.
+    pub due: Vec<(tika_domain::message::Priority, u64, i64)>,
+    /// Queued for later (reminders, deferred).
+    pub scheduled: u64,
+    /// Claimed by a dispatcher, not yet reported back.
+    pub sending: u64,
+}
+
+/// An incoming SMS (MO), as stored.
+#[derive(Debug, Clone)]
+pub struct InboundSms {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// Sender.
+    pub mobile: Mobile,
+    /// Number it was sent to (short code).
+    pub to: String,
+    /// Text as received.
+    pub text: String,
+    /// Keyword recognised (`cancel`, `status`, `quiet`, `help`).
+    pub keyword: String,
+    /// What Tika did (`cancelled <booking>`, `replied`, …).
+    pub outcome: String,
+    /// Received (ms).
+    pub received_at_ms: i64,
 }

@@ -937,6 +937,7 @@ async fn a_read_only_store_reads_and_refuses_writes(backend: Backend) {
         otp_hash: "h".into(),
         scope: "public".into(),
         created_at_ms: NOW,
+        message: None,
     };
     assert!(matches!(ro.create_otp(&otp).await, Err(StorageError::ReadOnly)));
     assert!(matches!(

@@ -145,6 +145,7 @@ async fn otp_transactions_count_failures_and_are_consumed_once(backend: Backend)
             otp_hash: "h".into(),
             scope: "public".into(),
             created_at_ms: NOW,
+            message: None,
         })
         .await
         .unwrap();

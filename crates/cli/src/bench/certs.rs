@@ -26,7 +26,9 @@ use tika_server::services::certificates::{
 };
 use tika_storage::{NewBeneficiaryRecord, Vaccination};
 
-use super::{BenchSinkNotifier, CommonArgs, Database, aadhaar, bench_config, mobile, run_seed};
+use super::{
+    CommonArgs, Database, aadhaar, bench_config, bench_sms, bench_templates, mobile, run_seed,
+};
 
 /// Flags of `tika bench certs`.
 #[derive(Debug, Args, Clone)]
@@ -258,7 +260,8 @@ async fn job(args: &CertsArgs) -> anyhow::Result<()> {
         store: Arc::clone(&store),
         pack,
         keys: Keys::derive(b"bench master secret, at least 32 bytes long"),
-        notifier: Arc::new(BenchSinkNotifier),
+        sms: bench_sms(),
+        templates: bench_templates()?,
         clock: Arc::new(SystemClock),
         certificates: Some(Arc::new(Authority::ephemeral(
             "bench",

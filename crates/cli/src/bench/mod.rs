@@ -12,6 +12,7 @@
 mod booking;
 mod certs;
 mod load;
+mod notify;
 mod registration;
 mod search;
 mod sync;
@@ -32,8 +33,8 @@ use tika_domain::mobile::Mobile;
 use tika_server::app::{Application, Parts};
 use tika_server::clock::{Clock, SystemClock};
 use tika_server::keys::Keys;
-use tika_server::notify::{Notifier, Sms};
 use tika_server::services::auth::{Scope, issue_token};
+use tika_server::sms::{Accepted, GatewayError, GatewayPool, OutgoingSms, SmsGateway};
 use tika_server::{AppState, ServerConfig};
 use tika_storage::{DynStore, SqlStore};
 use tokio::runtime::Runtime;
@@ -51,6 +52,8 @@ pub(crate) enum BenchCommand {
     Sync(sync::SyncArgs),
     /// Certificates: signing, verification, canonicalization, PDF rendering, the job.
     Certs(certs::CertsArgs),
+    /// Notifications: outbox event → SMS gateway hand-off, and OTP latency under a backlog.
+    Notify(notify::NotifyArgs),
 }
 
 /// Where the database is, and how the two runtimes are sized.
@@ -86,6 +89,7 @@ pub(crate) fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Registration(args) => registration::run(&args),
         BenchCommand::Sync(args) => sync::run(&args),
         BenchCommand::Certs(args) => certs::run(&args),
+        BenchCommand::Notify(args) => notify::run(&args),
     }
 }
 
@@ -177,15 +181,38 @@ pub(crate) fn print_row(cells: &[String]) {
     println!("| {} |", cells.join(" | "));
 }
 
-/// The benchmark's SMS sink: a [`Notifier`] that drops every message.  For benchmarks only,
-/// so that no gateway (not even the demo's file) is part of what is measured.
-pub(crate) struct BenchSinkNotifier;
+/// The benchmark's SMS sink: a gateway that takes every message at once and counts them.  For
+/// benchmarks only, so that no real gateway (not even the demo's file) is part of what is
+/// measured, unless a scenario measures the hand-off itself.
+#[derive(Default)]
+pub(crate) struct BenchSink {
+    pub(crate) taken: std::sync::atomic::AtomicU64,
+}
 
 #[async_trait]
-impl Notifier for BenchSinkNotifier {
-    async fn send(&self, _sms: Sms) -> anyhow::Result<()> {
-        Ok(())
+impl SmsGateway for BenchSink {
+    fn name(&self) -> &str {
+        "bench-sink"
     }
+
+    async fn send(&self, _sms: &OutgoingSms) -> Result<Accepted, GatewayError> {
+        self.taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Accepted { gateway_ref: None })
+    }
+
+    fn max_per_second(&self) -> u32 {
+        1_000_000
+    }
+}
+
+/// A pool holding only the sink.
+pub(crate) fn bench_sms() -> Arc<GatewayPool> {
+    Arc::new(GatewayPool::new(vec![Arc::new(BenchSink::default())]))
+}
+
+/// The built-in message templates.
+pub(crate) fn bench_templates() -> anyhow::Result<Arc<tika_domain::templates::TemplateSet>> {
+    Ok(Arc::new(tika_packs::india_sms_templates().map_err(|e| anyhow::anyhow!("templates: {e}"))?))
 }
 
 /// The database a benchmark runs on, and what to clean up after.
@@ -315,7 +342,8 @@ impl Server {
             store,
             pack,
             keys: Keys::derive(&master),
-            notifier: Arc::new(BenchSinkNotifier),
+            sms: bench_sms(),
+            templates: bench_templates()?,
             clock,
             // The certificate job is measured on its own (`tika bench certs`).
             certificates: None,

@@ -8,6 +8,7 @@ pub mod extract;
 mod meta;
 mod search;
 pub mod site;
+pub(crate) mod sms;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -70,6 +71,13 @@ pub fn router() -> Router<AppState> {
         .route("/site/v1/sessions/{session_id}/bundle", get(site::bundle))
         .route("/site/v1/sessions/{session_id}/tally", get(site::tally))
         .route("/site/v1/sessions/{session_id}/list.pdf", get(site::list_pdf))
+        .route("/site/v1/sessions/{session_id}/call-list", get(sms::call_list))
+        .route("/site/v1/sessions/{session_id}/call-list.pdf", get(sms::call_list_pdf))
+        .route("/site/v1/sessions/{session_id}/cancel", post(sms::cancel_session))
+        .route("/site/v1/sessions/{session_id}/move", post(sms::move_session))
+        .route("/site/v1/messages/stats", get(sms::stats))
+        .route("/sms/v1/dlr", get(sms::dlr).post(sms::dlr))
+        .route("/sms/v1/mo", get(sms::mo))
         .route("/site/v1/sync", post(site::sync))
         .route("/site/v1/sync/status", get(site::sync_status))
         .route("/site/v1/reviews", get(site::reviews))

@@ -20,7 +20,7 @@ use crate::app::{Parts, build_state};
 use crate::clock::ManualClock;
 use crate::config::ServerConfig;
 use crate::keys::Keys;
-use crate::notify::MemoryNotifier;
+use crate::sms::{GatewayPool, MemoryGateway};
 
 struct Browser {
     app: Router,
@@ -119,7 +119,8 @@ impl Browser {
             store,
             pack,
             keys: Keys::derive(b"pages test master secret, more than 32 bytes"),
-            notifier: Arc::new(MemoryNotifier::default()),
+            sms: Arc::new(GatewayPool::new(vec![Arc::new(MemoryGateway::new("memory"))])),
+            templates: Arc::new(tika_packs::india_sms_templates().unwrap()),
             clock: Arc::new(ManualClock::new(now)),
             certificates: Some(Arc::new(
                 crate::services::certificates::Authority::ephemeral(

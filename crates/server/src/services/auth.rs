@@ -15,7 +15,6 @@ use tika_storage::{NewOtp, StorageError};
 
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{ct_eq, sha256_hex};
-use crate::notify::{MessageKind, Sms};
 use crate::otp_book;
 use crate::state::AppState;
 
@@ -98,22 +97,24 @@ pub async fn generate_otp(
         None => otp_from_random(rand::rng().random()),
     };
     let id = OtpTxnId::new();
+    let now_ms = now.timestamp_millis();
+    let message = crate::services::notifications::otp_message(state, &mobile, &otp, now_ms).await?;
+    let message_id = message.id;
+    let read_only_sms = state.read_only_otps.is_some().then(|| message.clone());
     let new = NewOtp {
         id,
         mobile: mobile.clone(),
         otp_hash: state.keys.hash_otp(&sha256_hex(&otp)),
         scope: scope.as_str().to_owned(),
-        created_at_ms: now.timestamp_millis(),
+        created_at_ms: now_ms,
+        message: Some(message),
     };
     otp_book::create(state, &new).await?;
-    let text = format!(
-        "Your OTP to log in to Tika is {otp}. It will be valid for 3 minutes. Do not share it. / \
-         Tika लॉगिन के लिए आपका OTP {otp} है। यह 3 मिनट तक मान्य है।"
-    );
-    // A gateway failure does not fail the request: the citizen can ask again, and the
-    // durable outbox (notifications module) retries.
-    if let Err(e) = state.notifier.send(Sms { to: mobile, text, kind: MessageKind::Otp }).await {
-        tracing::warn!(error = %e, "otp could not be handed to the gateway");
+    // The SMS was queued with the OTP; the request hands it over itself (a gateway failure
+    // does not fail the request: the OTP lane retries until the OTP expires).
+    match read_only_sms {
+        Some(m) => crate::services::notifications::send_unqueued(state, &m).await,
+        None => crate::services::notifications::deliver_otp(state, message_id).await,
     }
     state.metrics.otps.with_label_values(&["generate", "sent"]).inc();
     Ok(id)

@@ -183,7 +183,7 @@ async fn check_everyone(
     Ok(())
 }
 
-async fn write_through(state: &AppState, id: SessionId) {
+pub(crate) async fn write_through(state: &AppState, id: SessionId) {
     match state.store.find_session(id).await {
         Ok(s) => state.cache.apply(&s),
         Err(e) => {

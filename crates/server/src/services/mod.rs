@@ -4,6 +4,7 @@ pub mod auth;
 pub mod booking;
 pub mod certificates;
 pub mod corrections;
+pub mod notifications;
 pub mod registration;
 pub mod search;
 pub mod site;

@@ -80,7 +80,7 @@ pub async fn list_sessions(
     Ok(json!({ "sessions": sessions.iter().map(session_json).collect::<Vec<_>>() }))
 }
 
-async fn log(
+pub(crate) async fn log(
     state: &AppState,
     who: &StaffPrincipal,
     session: SessionId,

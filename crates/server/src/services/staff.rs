@@ -18,7 +18,6 @@ use tika_storage::{NewOtp, Staff, StorageError};
 
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{ct_eq, sha256_hex};
-use crate::notify::{MessageKind, Sms};
 use crate::state::AppState;
 
 /// The verified holder of a staff token.
@@ -149,6 +148,9 @@ pub async fn send_login_otp(state: &AppState, username: &str) -> ApiResult<OtpTx
         None => otp_from_random(rand::rng().random()),
     };
     let id = OtpTxnId::new();
+    let now_ms = now.timestamp_millis();
+    let message = crate::services::notifications::otp_message(state, &mobile, &otp, now_ms).await?;
+    let message_id = message.id;
     state
         .store
         .create_otp(&NewOtp {
@@ -156,16 +158,11 @@ pub async fn send_login_otp(state: &AppState, username: &str) -> ApiResult<OtpTx
             mobile: mobile.clone(),
             otp_hash: state.keys.hash_otp(&sha256_hex(&otp)),
             scope: format!("staff:{}", staff.id),
-            created_at_ms: now.timestamp_millis(),
+            created_at_ms: now_ms,
+            message: Some(message),
         })
         .await?;
-    let text = format!(
-        "Your Tika site login OTP is {otp}. Valid for 3 minutes. Do not share it. / \
-         Tika साइट लॉगिन OTP {otp} है।"
-    );
-    if let Err(e) = state.notifier.send(Sms { to: mobile, text, kind: MessageKind::Otp }).await {
-        tracing::warn!(error = %e, "staff otp could not be handed to the gateway");
-    }
+    crate::services::notifications::deliver_otp(state, message_id).await;
     Ok(id)
 }
 

@@ -20,7 +20,9 @@ use tika_domain::vaccine::VaccineCode;
 use tika_server::app::{Parts, build_state, router};
 use tika_server::clock::{Clock, ManualClock};
 use tika_server::keys::{Keys, sha256_hex};
-use tika_server::notify::MemoryNotifier;
+use tika_server::services::notifications::dispatch::{self, Round};
+use tika_server::services::notifications::planner;
+use tika_server::sms::{GatewayPool, MemoryGateway};
 use tika_server::{AppState, ServerConfig};
 use tika_storage::{Backend, DynStore, NewCenter, NewSession};
 use tika_test_support::TestDb;
@@ -66,7 +68,7 @@ pub(crate) struct TestApp {
     pub(crate) store: DynStore,
     pub(crate) state: AppState,
     pub(crate) clock: Arc<ManualClock>,
-    pub(crate) sms: Arc<MemoryNotifier>,
+    pub(crate) sms: Arc<MemoryGateway>,
     pub(crate) today: NaiveDate,
     pub(crate) s: Seeded,
 }
@@ -85,8 +87,18 @@ pub(crate) fn test_config() -> ServerConfig {
         token_ttl: Duration::from_secs(15 * 60),
         read_connections: 4,
         read_only: false,
+        sms: tika_server::config::SmsSettings {
+            callback_base_url: Some("http://tika.test/".into()),
+            mo_token: Some(MO_TOKEN.into()),
+            public_url: "http://tika.test/".into(),
+            default_quiet_hours: Some(tika_domain::quiet::QuietHours::DEFAULT),
+            workers: false,
+        },
     }
 }
+
+/// The incoming-SMS token of the test configuration.
+pub(crate) const MO_TOKEN: &str = "test-mo-token";
 
 /// The nth test mobile number (10 digits, starting with 9).
 pub(crate) fn mobile(n: u32) -> String {
@@ -172,13 +184,14 @@ impl TestApp {
         change(&mut config);
         let start: DateTime<Utc> = START.parse().unwrap();
         let clock = Arc::new(ManualClock::new(start));
-        let sms = Arc::new(MemoryNotifier::default());
+        let sms = Arc::new(MemoryGateway::new("memory"));
         let state = build_state(Parts {
             config,
             store: Arc::clone(&store),
             pack: Arc::new(tika_packs::india().unwrap()),
             keys: Keys::derive(MASTER_SECRET),
-            notifier: Arc::<MemoryNotifier>::clone(&sms),
+            sms: pool(&sms),
+            templates: Arc::new(tika_packs::india_sms_templates().unwrap()),
             clock: Arc::<ManualClock>::clone(&clock),
             certificates: Some(Arc::new(
                 tika_server::services::certificates::Authority::ephemeral(
@@ -247,23 +260,51 @@ impl TestApp {
 
     /// A read-only server on the same database (`tika serve --read-only`): opened with
     /// `connect_read_only`, same keys and certificate issuer, its own in-memory OTPs and SMS inbox.
-    pub(crate) async fn read_only_twin(&self) -> (axum::Router, Arc<MemoryNotifier>) {
+    pub(crate) async fn read_only_twin(&self) -> (axum::Router, Arc<MemoryGateway>) {
         let store: DynStore = tika_storage::connect_read_only(&self._db.url, 2).await.unwrap();
         let mut config = test_config();
         config.read_only = true;
-        let sms = Arc::new(MemoryNotifier::default());
+        let sms = Arc::new(MemoryGateway::new("memory"));
         let state = build_state(Parts {
             config,
             store,
             pack: Arc::new(tika_packs::india().unwrap()),
             keys: Keys::derive(MASTER_SECRET),
-            notifier: Arc::<MemoryNotifier>::clone(&sms),
+            sms: pool(&sms),
+            templates: Arc::new(tika_packs::india_sms_templates().unwrap()),
             clock: Arc::<ManualClock>::clone(&self.clock),
             certificates: self.state.certificates.clone(),
         })
         .await
         .unwrap();
         (router(state), sms)
+    }
+
+    /// Runs the message planner and both dispatch lanes until nothing is left to do now
+    /// (what the background workers do in a running server).  Returns the rounds' total.
+    pub(crate) async fn deliver_messages(&self) -> Round {
+        use tika_domain::message::Priority;
+        let mut total = Round::default();
+        for _ in 0..100 {
+            let planned = planner::plan_pending(&self.state, 500).await.unwrap();
+            let r = dispatch::dispatch_round(
+                &self.state,
+                &[Priority::Otp, Priority::Transactional, Priority::Bulk],
+                500,
+            )
+            .await
+            .unwrap();
+            total.claimed += r.claimed;
+            total.sent += r.sent;
+            total.deferred += r.deferred;
+            total.retried += r.retried;
+            total.failed += r.failed;
+            total.expired += r.expired;
+            if planned == 0 && r.claimed == 0 {
+                return total;
+            }
+        }
+        panic!("messages never settled");
     }
 
     /// Inserts a session without rebuilding the search cache.
@@ -608,4 +649,10 @@ impl Resp {
         assert_eq!(self.status, StatusCode::NO_CONTENT, "{}", self.text());
         assert!(self.body.is_empty());
     }
+}
+
+/// A pool of one in-memory gateway, with a short cool-down so outage tests recover quickly.
+pub(crate) fn pool(sms: &Arc<MemoryGateway>) -> Arc<GatewayPool> {
+    let gw: Arc<dyn tika_server::sms::SmsGateway> = Arc::<MemoryGateway>::clone(sms);
+    Arc::new(GatewayPool::new(vec![gw]).with_cooldown(std::time::Duration::from_millis(50)))
 }

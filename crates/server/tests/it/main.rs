@@ -12,6 +12,7 @@ mod booking;
 mod certificates;
 mod http;
 mod meta;
+mod notifications;
 mod openapi;
 mod otp;
 mod races;

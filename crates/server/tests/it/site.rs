@@ -892,7 +892,14 @@ async fn a_malformed_upload_writes_nothing(backend: Backend) {
     assert_eq!(tally(&app, &token, app.s.today).await, before);
     assert!(app.store.session_arrivals(app.s.today).await.unwrap().is_empty());
     assert!(app.store.session_doses(app.s.today).await.unwrap().is_empty());
-    assert!(app.store.pending_events(10).await.unwrap().is_empty());
+    // (Registrations and bookings of the setup have their own events; no site event was written.)
+    let events = app.store.pending_events(100).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .all(|e| e.kind.starts_with("beneficiary.") || e.kind.starts_with("appointment.")),
+        "{events:?}"
+    );
     let status = get_ok(&app, &token, format!("{SITE}/sync/status?session_id={}", app.s.today));
     assert_eq!(status.await, json!({ "items": [] }));
     let results = synced(&app, &token, &[ok, good_dose]).await;

@@ -107,6 +107,7 @@ pub(super) async fn set_account_language(
 
 pub(super) async fn create_otp(store: &SqlStore, otp: &NewOtp) -> StorageResult<()> {
     let otp = otp.clone();
+    let backend = store.backend;
     store
         .write(Box::new(move |conn| {
             Box::pin(async move {
@@ -122,6 +123,11 @@ pub(super) async fn create_otp(store: &SqlStore, otp: &NewOtp) -> StorageResult<
                 .execute(&mut *conn)
                 .await
                 .map_err(StorageError::from_sqlx)?;
+                if let Some(message) = &otp.message {
+                    // The SMS is queued with the OTP: both or neither.
+                    super::messages::insert_messages(conn, backend, std::slice::from_ref(message))
+                        .await?;
+                }
                 Ok(())
             })
         }))

@@ -11,6 +11,7 @@ use tika_domain::ids::{AppointmentId, BeneficiaryId, SessionId};
 use tika_domain::session::{SecurityCode, Slot};
 use tika_domain::vaccine::DoseNumber;
 
+use super::certificates::enqueue;
 use super::{SqlStore, decode_err, is_unique_violation, parse_uuid};
 use crate::{
     Appointment, AppointmentStatus, Backend, ConflictKind, NewBooking, Reschedule, StorageError,
@@ -124,7 +125,7 @@ async fn take_seats(
 }
 
 /// Gives back `n` seats for `dose` (never below zero).
-async fn return_seats(
+pub(super) async fn return_seats(
     conn: &mut AnyConnection,
     session: SessionId,
     dose: DoseNumber,
@@ -206,6 +207,17 @@ pub(super) async fn book(store: &SqlStore, booking: &NewBooking) -> StorageResul
                         Err(e) => return Err(StorageError::from_sqlx(e)),
                     }
                 }
+                enqueue(
+                    conn,
+                    "appointment.booked",
+                    &b.booking_id.to_string(),
+                    &serde_json::json!({
+                        "booking_id": b.booking_id, "session_id": b.session_id,
+                        "account_id": b.account_id,
+                    }),
+                    b.now_ms,
+                )
+                .await?;
                 Ok(())
             })
         }))
@@ -242,6 +254,17 @@ pub(super) async fn reschedule(store: &SqlStore, change: &Reschedule) -> Storage
                 .execute(&mut *conn)
                 .await
                 .map_err(StorageError::from_sqlx)?;
+                enqueue(
+                    conn,
+                    "appointment.rescheduled",
+                    &c.booking_id.to_string(),
+                    &serde_json::json!({
+                        "booking_id": c.booking_id, "old_session_id": old_session,
+                        "session_id": c.session_id,
+                    }),
+                    c.now_ms,
+                )
+                .await?;
                 Ok(())
             })
         }))
@@ -281,6 +304,18 @@ pub(super) async fn cancel(
                 }
                 let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
                 return_seats(conn, session, dose, n, now_ms).await?;
+                let cancelled: Vec<BeneficiaryId> = rows.iter().map(|a| a.beneficiary_id).collect();
+                enqueue(
+                    conn,
+                    "appointment.cancelled",
+                    &booking.to_string(),
+                    &serde_json::json!({
+                        "booking_id": booking, "session_id": session,
+                        "beneficiary_ids": cancelled,
+                    }),
+                    now_ms,
+                )
+                .await?;
                 Ok(u64::try_from(n).unwrap_or(0))
             })
         }))

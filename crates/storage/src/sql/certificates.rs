@@ -62,7 +62,7 @@ pub(crate) async fn enqueue(
 }
 
 /// Writes an audit row in the caller's transaction.
-async fn audit(
+pub(crate) async fn audit(
     conn: &mut Conn,
     actor: &str,
     action: &str,
@@ -980,6 +980,16 @@ pub(super) async fn decide_correction(
                         }
                         apply_correction(conn, &request, new_secret).await?;
                         let n = enqueue_reissues(conn, &person, &HashSet::new(), now_ms).await?;
+                        enqueue(
+                            conn,
+                            "correction.approved",
+                            &id.to_string(),
+                            &serde_json::json!({
+                                "correction_id": id, "beneficiary_id": request.beneficiary_id,
+                            }),
+                            now_ms,
+                        )
+                        .await?;
                         (CorrectionStatus::Approved, "correction.approve", n)
                     }
                 };

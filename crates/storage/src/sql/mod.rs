@@ -3,6 +3,7 @@
 mod accounts;
 mod bookings;
 mod certificates;
+mod messages;
 mod people;
 mod places;
 mod site;
@@ -593,5 +594,100 @@ impl Store for SqlStore {
     }
     async fn list_audit(&self, subject: &str, limit: u32) -> StorageResult<Vec<AuditEntry>> {
         certificates::list_audit(self, subject, limit).await
+    }
+    async fn plan_messages(&self, plans: &[MessagePlan], now_ms: i64) -> StorageResult<()> {
+        messages::plan_messages(self, plans, now_ms).await
+    }
+    async fn enqueue_messages(&self, messages: &[NewMessage]) -> StorageResult<u64> {
+        messages::enqueue_messages(self, messages).await
+    }
+    async fn claim_messages(
+        &self,
+        priorities: &[tika_domain::message::Priority],
+        limit: u32,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> StorageResult<Vec<MessageRecord>> {
+        messages::claim_messages(self, priorities, limit, now_ms, lease_until_ms).await
+    }
+    async fn claim_message(
+        &self,
+        id: uuid::Uuid,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> StorageResult<Option<MessageRecord>> {
+        messages::claim_message(self, id, now_ms, lease_until_ms).await
+    }
+    async fn record_send_outcomes(&self, outcomes: &[SendOutcome]) -> StorageResult<()> {
+        messages::record_send_outcomes(self, outcomes).await
+    }
+    async fn record_delivery(
+        &self,
+        id: uuid::Uuid,
+        state: DeliveryState,
+        detail: &str,
+        at_ms: i64,
+    ) -> StorageResult<tika_domain::message::MessageStatus> {
+        messages::record_delivery(self, id, state, detail, at_ms).await
+    }
+    async fn find_message(&self, id: uuid::Uuid) -> StorageResult<MessageRecord> {
+        messages::find_message(self, id).await
+    }
+    async fn messages_to(&self, mobile: &Mobile, limit: u32) -> StorageResult<Vec<MessageRecord>> {
+        messages::messages_to(self, mobile, limit).await
+    }
+    async fn messages_about_booking(
+        &self,
+        booking: AppointmentId,
+    ) -> StorageResult<Vec<MessageRecord>> {
+        messages::messages_about_booking(self, booking).await
+    }
+    async fn session_call_list(&self, session: SessionId) -> StorageResult<Vec<CallListRow>> {
+        messages::session_call_list(self, session).await
+    }
+    async fn delivery_stats(
+        &self,
+        since_ms: i64,
+        district: Option<i64>,
+    ) -> StorageResult<Vec<DeliveryStat>> {
+        messages::delivery_stats(self, since_ms, district).await
+    }
+    async fn queue_depth(&self, now_ms: i64) -> StorageResult<QueueDepth> {
+        messages::queue_depth(self, now_ms).await
+    }
+    async fn set_quiet_hours(
+        &self,
+        account: AccountId,
+        quiet: Option<(u16, u16)>,
+    ) -> StorageResult<()> {
+        messages::set_quiet_hours(self, account, quiet).await
+    }
+    async fn quiet_hours(&self, account: AccountId) -> StorageResult<Option<(u16, u16)>> {
+        messages::quiet_hours(self, account).await
+    }
+    async fn record_inbound(&self, sms: &InboundSms) -> StorageResult<()> {
+        messages::record_inbound(self, sms).await
+    }
+    async fn list_inbound(&self, limit: u32) -> StorageResult<Vec<InboundSms>> {
+        messages::list_inbound(self, limit).await
+    }
+    async fn cancel_session(
+        &self,
+        session: SessionId,
+        reason: &str,
+        actor: &str,
+        now_ms: i64,
+    ) -> StorageResult<Vec<AppointmentId>> {
+        messages::cancel_session(self, session, reason, actor, now_ms).await
+    }
+    async fn move_session(
+        &self,
+        session: SessionId,
+        new_date: NaiveDate,
+        reason: &str,
+        actor: &str,
+        now_ms: i64,
+    ) -> StorageResult<Vec<AppointmentId>> {
+        messages::move_session(self, session, new_date, reason, actor, now_ms).await
     }
 }

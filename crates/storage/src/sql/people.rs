@@ -5,6 +5,7 @@ use sqlx::{AssertSqlSafe, Row};
 use tika_domain::ids::{AccountId, BeneficiaryId, BeneficiaryRef, CenterId};
 use tika_domain::vaccine::{DoseNumber, VaccineCode};
 
+use super::certificates::enqueue;
 use super::{SqlStore, date_str, decode_err, is_unique_violation, parse_date, parse_uuid};
 use crate::{
     Backend, Beneficiary, ConflictKind, NewBeneficiaryRecord, NewVaccination, StorageError,
@@ -97,7 +98,19 @@ pub(super) async fn create_beneficiary(
                     .execute(&mut *conn)
                     .await;
                     match res {
-                        Ok(_) => return Ok(new),
+                        Ok(_) => {
+                            enqueue(
+                                conn,
+                                "beneficiary.registered",
+                                &new.id.to_string(),
+                                &serde_json::json!({
+                                    "beneficiary_id": new.id, "account_id": new.account_id,
+                                }),
+                                new.created_at_ms,
+                            )
+                            .await?;
+                            return Ok(new);
+                        }
                         Err(e) if is_unique_violation(&e, "photo_id") => {
                             return Err(StorageError::Conflict(ConflictKind::DuplicatePhotoId));
                         }
