@@ -506,6 +506,80 @@ async fn queue_depth_and_age_are_exported_as_metrics(backend: Backend) {
     }
 }
 
+/// A dose's certificate is announced, and the next dose is announced when it falls due (the
+/// vaccine's minimum interval, 09:00 local); a second dose given cancels that notice.
+async fn certificates_and_the_next_dose_are_announced(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let (_, reference) = app.citizen(100).await;
+    let who = app
+        .store
+        .find_beneficiary_by_ref(&tika_domain::ids::BeneficiaryRef::parse(&reference).unwrap())
+        .await
+        .unwrap()
+        .id;
+    let dose = |n: i64, date: chrono::NaiveDate| tika_storage::Vaccination {
+        id: tika_domain::ids::VaccinationId::new(),
+        beneficiary_id: who,
+        dose: tika_domain::vaccine::DoseNumber::new(n).unwrap(),
+        vaccine: tika_domain::vaccine::VaccineCode::parse("COVISHIELD").unwrap(),
+        date,
+        center_id: Some(tika_domain::ids::CenterId(BKC)),
+    };
+    app.store.record_vaccination(&dose(1, app.day(0))).await.unwrap();
+    while tika_server::services::certificates::process_pending(&app.state, 100).await.unwrap() > 0 {
+    }
+    app.deliver_messages().await;
+    let ready = sent_of(&app, 100, MessageKind::CertificateReady);
+    assert!(ready.text.contains("http://tika.test/"), "{}", ready.text);
+    let due = of_kind(&messages(&app, 100).await, MessageKind::DoseDue).remove(0);
+    assert_eq!(due.status, MessageStatus::Queued);
+    // Covishield: 84 days; 09:00 IST is 03:30 UTC.
+    let at = (app.day(84).and_hms_opt(3, 30, 0).unwrap()).and_utc().timestamp_millis();
+    assert_eq!(due.available_at_ms, at);
+    assert!(due.body.contains(&app.date(84)) && due.body.contains("Covishield"), "{}", due.body);
+
+    // The second dose is given early (at another programme's site): the notice is withdrawn.
+    app.store.record_vaccination(&dose(2, app.day(1))).await.unwrap();
+    while tika_server::services::certificates::process_pending(&app.state, 100).await.unwrap() > 0 {
+    }
+    app.deliver_messages().await;
+    let list = messages(&app, 100).await;
+    assert_eq!(app.store.find_message(due.id).await.unwrap().status, MessageStatus::Cancelled);
+    assert_eq!(of_kind(&list, MessageKind::DoseDue).len(), 1, "no dose 3 for Covishield");
+    assert_eq!(of_kind(&list, MessageKind::CertificateReady).len(), 2);
+}
+
+async fn an_approved_correction_is_announced(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let (_, reference) = app.citizen(110).await;
+    let who = app
+        .store
+        .find_beneficiary_by_ref(&tika_domain::ids::BeneficiaryRef::parse(&reference).unwrap())
+        .await
+        .unwrap()
+        .id;
+    let now = app.now().timestamp_millis();
+    let request = app
+        .store
+        .request_correction(&tika_storage::NewCorrection {
+            id: uuid::Uuid::now_v7(),
+            beneficiary_id: who,
+            change: tika_storage::CorrectionChange::Name("Asha R Rao".into()),
+            reason: "spelling".into(),
+            requested_by: "citizen".into(),
+            requested_at_ms: now,
+        })
+        .await
+        .unwrap();
+    app.store
+        .decide_correction(request.id, tika_storage::CorrectionDecision::Approve, "admin", "", now)
+        .await
+        .unwrap();
+    app.deliver_messages().await;
+    let sms = sent_of(&app, 110, MessageKind::CorrectionApproved);
+    assert!(sms.text.contains("Asha R Rao"), "the corrected name: {}", sms.text);
+}
+
 async fn planner_only(app: &TestApp) {
     while tika_server::services::notifications::planner::plan_pending(&app.state, 500)
         .await
@@ -515,6 +589,8 @@ async fn planner_only(app: &TestApp) {
 }
 
 on_both_backends!(
+    an_approved_correction_is_announced,
+    certificates_and_the_next_dose_are_announced,
     a_booking_is_confirmed_by_sms_reminded_a_day_before_and_reported_delivered,
     cancelling_tells_the_person_and_cancels_the_reminder,
     hindi_speakers_get_hindi_messages_in_ucs2,
