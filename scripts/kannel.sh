@@ -89,7 +89,8 @@ start_fakesmsc() {
     # from a FIFO that a sleeping process holds open (the FIFO is also how `mo` injects lines).
     [[ -p $dir/mo.fifo ]] || mkfifo "$dir/mo.fifo"
     if ! pid_alive "$dir/fifo-holder.pid"; then
-        (exec sleep 2147483647 >"$dir/mo.fifo") &
+        # Its stderr too: a caller reading our output (a pipe) would otherwise wait for it.
+        (exec sleep 2147483647 >"$dir/mo.fifo" 2>/dev/null </dev/null) &
         echo $! >"$dir/fifo-holder.pid"
     fi
     (exec "$FAKESMSC" -H 127.0.0.1 -r "$FAKESMSC_PORT" <"$dir/mo.fifo" >>"$dir/fakesmsc.out" 2>&1) &

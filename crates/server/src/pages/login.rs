@@ -92,6 +92,14 @@ pub(crate) async fn verify_otp(ctx: Ctx, FormFields(form): FormFields) -> PageRe
     let txn = form.text("txn");
     match auth::confirm_otp(&ctx.state, Some(&txn), otp.as_deref(), Scope::Protected).await {
         Ok((token, _new)) => {
+            // The language the citizen uses the pages in is the one their messages are
+            // written in (remembered on the account; a failure here does not fail the login).
+            if let Ok(p) = auth::verify_token(&ctx.state, &token)
+                && let Err(e) =
+                    ctx.state.store.set_account_language(p.account, i18n::code(ctx.lang)).await
+            {
+                tracing::warn!(error = %e, "could not remember the account's language");
+            }
             let mut res: Response = redirect(next.as_deref().unwrap_or("/account"));
             let max_age = ctx.state.config.token_ttl.as_secs();
             set_cookie(res.headers_mut(), TOKEN_COOKIE, &token, Some(max_age), ctx.secure());

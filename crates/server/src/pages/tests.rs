@@ -291,6 +291,9 @@ async fn pages_need_a_login_and_forms_need_a_csrf_token() {
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     assert_eq!(ok.location(), "/account");
+    // Logging in in Hindi makes Hindi the language of this account's messages.
+    let mobile = tika_domain::mobile::Mobile::parse("9876543210").unwrap();
+    assert_eq!(b.state.store.find_account_by_mobile(&mobile).await.unwrap().language, "hi");
     let token_cookie =
         ok.set_cookies().into_iter().find(|c| c.starts_with("tika_token=")).expect("login cookie");
     for attr in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=900"] {

@@ -82,6 +82,19 @@ async fn a_booking_is_confirmed_by_sms_reminded_a_day_before_and_reported_delive
         let res = app.get(dlr_path(&app, c.id, "2")).send().await;
         assert_eq!(res.json()["status"], "delivered");
 
+        // The call list shows what they were told: the confirmation, not the reminder planned
+        // in the same transaction and still waiting for its day.
+        let (staff_token, _) = staff(&app, BKC, StaffRole::Vaccinator).await;
+        let call_list = |token: String| {
+            let path = format!("{SITE}/sessions/{}/call-list", app.s.next_week);
+            let app = &app;
+            async move { app.get(path).bearer(&token).send().await.json()["people"][0].clone() }
+        };
+        let row_now = call_list(staff_token.clone()).await;
+        assert_eq!(row_now["message"]["kind"], "booking_confirmed", "{row_now}");
+        assert_eq!(row_now["message"]["status"], "delivered");
+        assert_eq!(row_now["needs_call"], false);
+
         // The reminder waits for the day before the appointment.
         let reminder = of_kind(&list, MessageKind::Reminder);
         assert_eq!(reminder.len(), 1);
@@ -96,6 +109,8 @@ async fn a_booking_is_confirmed_by_sms_reminded_a_day_before_and_reported_delive
         let sms = app.sms.last_to(&m(1)).unwrap();
         assert_eq!(sms.kind, MessageKind::Reminder);
         assert!(sms.text.contains(row.security_code.as_str()));
+        let (staff_token, _) = staff(&app, BKC, StaffRole::Vaccinator).await; // a new working day
+        assert_eq!(call_list(staff_token).await["message"]["kind"], "reminder");
     }
 }
 
@@ -380,10 +395,17 @@ async fn citizens_can_ask_for_details_and_cancel_by_sms(backend: Backend) {
         let account = app.store.find_account_by_mobile(&m(60)).await.unwrap();
         assert_eq!(app.store.quiet_hours(account.id).await.unwrap(), Some((22 * 60, 7 * 60)));
 
+        // The language of every later message, remembered on the account.
+        mo(&app, 60, "हिंदी").await;
+        app.deliver_messages().await;
+        assert_eq!(app.store.find_account(account.id).await.unwrap().language, "hi");
+        let reply = app.sms.last_to(&m(60)).unwrap();
+        assert!(reply.unicode && reply.text.contains("हिंदी"), "{}", reply.text);
+
         let inbound = app.store.list_inbound(10).await.unwrap();
         let keywords: Vec<&str> = inbound.iter().map(|i| i.keyword.as_str()).collect();
-        assert_eq!(keywords, ["quiet", "cancel", "cancel", "status"]);
-        assert!(inbound[1].outcome.starts_with("cancelled"));
+        assert_eq!(keywords, ["language", "quiet", "cancel", "cancel", "status"]);
+        assert!(inbound[2].outcome.starts_with("cancelled"));
 
         // Only Kannel (with the shared token) may call.
         let res = app.get("/api/sms/v1/mo?from=9876500060&text=STATUS&token=wrong").send().await;

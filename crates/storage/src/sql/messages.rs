@@ -642,8 +642,17 @@ pub(super) async fn session_call_list(
                     .collect()
             })
             .unwrap_or_default();
-        let last_message =
-            about_them.iter().max_by_key(|m| (m.created_at_ms, m.id)).map(|m| (*m).clone());
+        // A reminder is planned in the same transaction as its confirmation (same
+        // `created_at_ms`); the tie must not fall to the random id.  While the reminder waits
+        // for its time the confirmation is what they were told; once it has gone out, the
+        // reminder is the later message (its `available_at_ms`).
+        let last_message = about_them
+            .iter()
+            .max_by_key(|m| {
+                let scheduled = m.status == MessageStatus::Queued && m.priority == Priority::Bulk;
+                (m.created_at_ms, !scheduled, m.available_at_ms, m.id)
+            })
+            .map(|m| (*m).clone());
         list.push(CallListRow {
             reference_id: row.try_get::<String, _>("reference_id").map_err(db)?,
             name: row.try_get::<String, _>("name").map_err(db)?,

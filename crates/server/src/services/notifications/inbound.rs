@@ -5,6 +5,7 @@
 //! | `STATUS`, `DETAILS`, `INFO` / `स्थिति`, `जानकारी` | a reply with each upcoming appointment: who, date, slot, centre, code |
 //! | `CANCEL <code>` / `रद्द <code>` | cancels the upcoming appointment with that 4-digit code (without a code: the only upcoming one); the cancellation SMS follows as for a cancellation on the web |
 //! | `QUIET 22-07`, `QUIET OFF` | sets (or clears) the mobile's quiet hours for reminders |
+//! | `HINDI` / `हिंदी`, `ENGLISH` / `अंग्रेज़ी` | the language of every later message |
 //! | anything else | a help reply listing the keywords |
 //!
 //! Replies are ordinary queued messages (tracked, retried); the HTTP answer to the gateway is
@@ -26,6 +27,8 @@ pub enum Command {
     Cancel(Option<String>),
     /// Quiet hours (`None` clears them).
     Quiet(Option<QuietHours>),
+    /// The language of later messages (`en`, `hi`).
+    Language(&'static str),
     /// Anything else.
     Help,
 }
@@ -41,6 +44,10 @@ impl Command {
                 Command::Status
             }
             "CANCEL" | "रद्द" => Command::Cancel(arg),
+            "HINDI" | "हिंदी" | "हिन्दी" => Command::Language("hi"),
+            "ENGLISH" | "अंग्रेज़ी" | "अंग्रेजी" => {
+                Command::Language("en")
+            }
             "QUIET" => match arg.as_deref().map(str::to_uppercase).as_deref() {
                 Some("OFF") => Command::Quiet(None),
                 Some(a) => parse_quiet(a).map_or(Command::Help, |q| Command::Quiet(Some(q))),
@@ -55,6 +62,7 @@ impl Command {
             Command::Status => "status",
             Command::Cancel(_) => "cancel",
             Command::Quiet(_) => "quiet",
+            Command::Language(_) => "language",
             Command::Help => "help",
         }
     }
@@ -79,7 +87,11 @@ pub async fn handle(state: &AppState, from: &str, to: &str, text: &str) -> anyho
         Err(StorageError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
-    let language = account.as_ref().map_or("en", |a| a.language.as_str()).to_owned();
+    let mut language = account.as_ref().map_or("en", |a| a.language.as_str()).to_owned();
+    if let (Command::Language(l), Some(a)) = (&command, &account) {
+        state.store.set_account_language(a.id, l).await?;
+        (*l).clone_into(&mut language);
+    }
     let hindi = language == "hi";
     let (outcome, reply) = match (&command, &account) {
         (_, None) => (
@@ -91,6 +103,14 @@ pub async fn handle(state: &AppState, from: &str, to: &str, text: &str) -> anyho
             },
         ),
         (Command::Help, Some(_)) => ("help".to_owned(), help(hindi)),
+        (Command::Language(l), Some(_)) => (
+            format!("language {l}"),
+            if hindi {
+                "अब से संदेश हिंदी में भेजे जाएँगे।".to_owned()
+            } else {
+                "Messages will be sent in English from now on.".to_owned()
+            },
+        ),
         (Command::Quiet(q), Some(a)) => {
             state.store.set_quiet_hours(a.id, q.map(|q| (q.from_min, q.to_min))).await?;
             match q {
@@ -218,10 +238,10 @@ pub async fn handle(state: &AppState, from: &str, to: &str, text: &str) -> anyho
 
 fn help(hindi: bool) -> String {
     if hindi {
-        "स्थिति: अपॉइंटमेंट की जानकारी. रद्द <कोड>: अपॉइंटमेंट रद्द करें. QUIET 22-07: अनुस्मारक का शांत समय."
+        "स्थिति: अपॉइंटमेंट की जानकारी. रद्द <कोड>: अपॉइंटमेंट रद्द करें. QUIET 22-07: अनुस्मारक का शांत समय. ENGLISH: अंग्रेज़ी में संदेश."
             .to_owned()
     } else {
-        "Reply STATUS for your appointments, CANCEL <code> to cancel one, QUIET 22-07 to set quiet hours."
+        "Reply STATUS for your appointments, CANCEL <code> to cancel one, QUIET 22-07 to set quiet hours, HINDI for messages in Hindi."
             .to_owned()
     }
 }
@@ -294,6 +314,9 @@ mod tests {
             Command::Quiet(Some(QuietHours { from_min: 22 * 60, to_min: 7 * 60 }))
         );
         assert_eq!(Command::parse("quiet off"), Command::Quiet(None));
+        assert_eq!(Command::parse("hindi"), Command::Language("hi"));
+        assert_eq!(Command::parse("हिंदी"), Command::Language("hi"));
+        assert_eq!(Command::parse("English please"), Command::Language("en"));
         assert_eq!(Command::parse("QUIET 25-99"), Command::Help);
         assert_eq!(Command::parse(""), Command::Help);
         assert_eq!(Command::parse("hello"), Command::Help);
