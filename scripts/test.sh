@@ -78,6 +78,7 @@ log "browser tests in headless Chromium (SQLite and PostgreSQL)"
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 TIKA_BIN="$ROOT/target/debug/tika" node e2e/run.mjs
 TIKA_BIN="$ROOT/target/debug/tika" node e2e/site.mjs
+TIKA_BIN="$ROOT/target/debug/tika" node e2e/console.mjs
 
 log "certificates end to end: independent verifiers (DIVOC jsonld-signatures 6, Digital Bazaar vc 7) and the verification page"
 (cd e2e/verifiers && npm ci --no-audit --no-fund --loglevel=error)

@@ -1,10 +1,12 @@
 //! `tika`: one binary for every role — serve the system, migrate, check the configuration,
 //! benchmark.
 
+mod admin;
 mod bench;
 mod certs;
 mod config;
 mod demo;
+mod demo_admin;
 mod demo_site;
 mod messages;
 mod run;
@@ -36,6 +38,9 @@ enum Command {
     CheckConfig(run::StoreArgs),
     /// Print a documented example configuration file.
     DefaultConfig,
+    /// Officials' console accounts: create the first ones, list them.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Manage the staff accounts of vaccination sites.
     #[command(subcommand)]
     Staff(site::StaffCommand),
@@ -79,6 +84,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => run::serve(cli.config.as_deref(), args).await,
             Command::Migrate(args) => run::migrate(cli.config.as_deref(), args).await,
             Command::CheckConfig(args) => run::check_config(cli.config.as_deref(), args),
+            Command::Admin(c) => admin::admin(cli.config.as_deref(), c).await,
             Command::Staff(c) => site::staff(cli.config.as_deref(), c).await,
             Command::Batch(c) => site::batch(cli.config.as_deref(), c).await,
             Command::Review(c) => site::review(cli.config.as_deref(), c).await,

@@ -172,6 +172,7 @@ pub(crate) async fn serve(file: Option<&Path>, args: ServeArgs) -> anyhow::Resul
     )?);
     let keys = Keys::derive(&master_secret(&config)?);
     let mut site = None;
+    let mut officials = None;
     if args.demo {
         let today = local_today(clock.now(), pack.timezone_offset_minutes);
         let size = demo::DemoSize { facilities: args.demo_facilities, days: 7 };
@@ -196,6 +197,15 @@ pub(crate) async fn serve(file: Option<&Path>, args: ServeArgs) -> anyhow::Resul
             args.demo_site_bookings,
         )
         .await?;
+        officials = Some(
+            crate::demo_admin::load(
+                &store,
+                &pack,
+                site.as_ref().map(|s| s.center),
+                clock.now().timestamp_millis(),
+            )
+            .await?,
+        );
     }
     let sms_log = config.data_dir.join("sms-outbox.log");
     let app = Application::build(Parts {
@@ -254,6 +264,19 @@ pub(crate) async fn serve(file: Option<&Path>, args: ServeArgs) -> anyhow::Resul
             println!(
                 "Certificates: people on mobile 9000000011 already had a first dose; log in at http://{addr}/login \
                  to download theirs (domestic and international), verify any certificate at http://{addr}/verify/"
+            );
+        }
+        if let Some(o) = officials {
+            println!(
+                "Officials' console at http://{addr}/console/ — logins {} / {} (national), {} / {} (district official of {}), {} / {} (district official of {})",
+                crate::demo_admin::NATIONAL.0,
+                crate::demo_admin::NATIONAL.1,
+                crate::demo_admin::DISTRICT.0,
+                crate::demo_admin::DISTRICT.1,
+                o.district,
+                crate::demo_admin::OTHER.0,
+                crate::demo_admin::OTHER.1,
+                o.other,
             );
         }
     }

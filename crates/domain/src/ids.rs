@@ -122,6 +122,14 @@ uuid_id!(
     StaffId
 );
 uuid_id!(
+    /// An official's console account (national, state, district, block or facility level).
+    AdminId
+);
+uuid_id!(
+    /// A recurring session plan (the sessions it created name it).
+    PlanId
+);
+uuid_id!(
     /// A record made on a site device (UUIDv7 generated on the device); a dose's record id is
     /// also its vaccination id, which is what makes a dose exactly-once.
     RecordId

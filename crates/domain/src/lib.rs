@@ -4,6 +4,7 @@
 //! CoWIN's `DD-MM-YYYY`) becomes one of these types through `parse`, so code past the boundary
 //! never re-checks it.  Time is always passed in; nothing here reads a clock.
 
+pub mod admin;
 pub mod beneficiary;
 pub mod country;
 pub mod date;

@@ -6,6 +6,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use tika_domain::admin::FieldError;
 use tika_domain::beneficiary::BeneficiaryError;
 use tika_domain::eligibility::EligibilityError;
 use tika_domain::mobile::MobileError;
@@ -53,9 +54,13 @@ pub enum ApiError {
         /// Message for the user.
         message: String,
     },
-    /// No such page or resource (404).
+    /// No such page or resource (404); also what an official gets for anything outside their
+    /// area, so the answer does not tell whether it exists.
     #[error("not found")]
     NotFound,
+    /// A console form with problems, by field (400 `ADM0001`, the fields listed in the body).
+    #[error("invalid fields: {}", join_fields(.0))]
+    Invalid(Vec<FieldError>),
     /// The database is unreachable or overloaded (503).
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -78,6 +83,11 @@ impl ApiError {
         ApiError::Conflict { code, message: message.into() }
     }
 
+    /// One console form field with a problem (400 `ADM0001`).
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Invalid(vec![FieldError { field, message: message.into() }])
+    }
+
     /// CoWIN's generic "input parameter missing".
     pub fn missing(what: &str) -> Self {
         ApiError::bad_request("USRRES0001", format!("Input parameter missing: {what}"))
@@ -87,7 +97,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest { .. } | ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
@@ -106,6 +116,7 @@ impl ApiError {
             | ApiError::Forbidden { code, .. } => code,
             ApiError::TooManyRequests { .. } => "USRRES0429",
             ApiError::NotFound => "USRRES0404",
+            ApiError::Invalid(_) => "ADM0001",
             ApiError::Unavailable(_) | ApiError::ReadOnly => "USRRES0503",
             ApiError::Internal(_) => "USRRES0500",
         }
@@ -120,6 +131,7 @@ impl ApiError {
             | ApiError::Forbidden { message, .. }
             | ApiError::TooManyRequests { message, .. } => message.clone(),
             ApiError::NotFound => "Not found".to_owned(),
+            ApiError::Invalid(fields) => join_fields(fields),
             ApiError::Unavailable(_) => {
                 "Service temporarily unavailable, please try again shortly".to_owned()
             }
@@ -148,7 +160,13 @@ impl IntoResponse for ApiError {
             return (status, [(header::CONTENT_TYPE, "text/plain")], UNAUTHENTICATED_BODY)
                 .into_response();
         }
-        let body = serde_json::json!({ "errorCode": self.code(), "error": self.message() });
+        let mut body = serde_json::json!({ "errorCode": self.code(), "error": self.message() });
+        if let ApiError::Invalid(fields) = &self {
+            body["fields"] = fields
+                .iter()
+                .map(|f| serde_json::json!({ "field": f.field, "message": f.message }))
+                .collect();
+        }
         let mut res = (status, axum::Json(body)).into_response();
         let retry = match &self {
             ApiError::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
@@ -162,6 +180,10 @@ impl IntoResponse for ApiError {
         }
         res
     }
+}
+
+fn join_fields(fields: &[FieldError]) -> String {
+    fields.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 /// CoWIN's message for a full session (`APPOIN0040`).
@@ -218,6 +240,14 @@ fn conflict_for(kind: ConflictKind) -> ApiError {
         ConflictKind::ReviewClosed => ApiError::conflict(
             "SITE0012",
             "This review item is already resolved or cannot be accepted",
+        ),
+        ConflictKind::CapacityBelowBooked => ApiError::conflict(
+            "ADM0011",
+            "Seats cannot go below the bookings already taken; cancel bookings or the session instead",
+        ),
+        ConflictKind::FacilityInactive => ApiError::conflict(
+            "ADM0012",
+            "This facility is deactivated: activate it before planning sessions",
         ),
         ConflictKind::CertificateIdTaken | ConflictKind::CertificateFactsChanged => {
             ApiError::conflict("CERT0020", "The certificate changed meanwhile; please try again")
@@ -305,6 +335,20 @@ impl From<EligibilityError> for ApiError {
             EligibilityError::UnknownVaccine(_) => "APPOIN0054",
         };
         ApiError::conflict(code, e.to_string())
+    }
+}
+
+/// A storage failure of a console action: as [`From<StorageError>`], except that a taken
+/// username and a cancelled session get the console's own codes.
+pub fn console_storage(e: StorageError) -> ApiError {
+    match e {
+        StorageError::Conflict(ConflictKind::UsernameTaken) => {
+            ApiError::conflict("ADM0010", "This username is already taken")
+        }
+        StorageError::Conflict(ConflictKind::SessionClosed) => {
+            ApiError::conflict("ADM0013", "This session is already cancelled")
+        }
+        other => other.into(),
     }
 }
 

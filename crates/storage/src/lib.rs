@@ -19,9 +19,10 @@ pub use sql::{SqlStore, connect, connect_read_only};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use tika_domain::admin::{Area, FacilityDetails, SessionEdit};
 use tika_domain::country::CountryPack;
 use tika_domain::ids::{
-    AccountId, AppointmentId, BeneficiaryId, BeneficiaryRef, CenterId, OtpTxnId, ReviewId,
+    AccountId, AdminId, AppointmentId, BeneficiaryId, BeneficiaryRef, CenterId, OtpTxnId, ReviewId,
     SessionId, StaffId, UploadKey, VaccinationId,
 };
 use tika_domain::mobile::Mobile;
@@ -95,6 +96,10 @@ pub enum ConflictKind {
     CorrectionClosed,
     /// A merge was refused, and why.
     MergeRefused(MergeRefusal),
+    /// A session's seats cannot go below the bookings already taken.
+    CapacityBelowBooked,
+    /// The facility is deactivated: no new sessions.
+    FacilityInactive,
 }
 
 /// Why two beneficiary records cannot be merged.
@@ -565,6 +570,7 @@ pub trait Store: Send + Sync + 'static {
         reason: &str,
         actor: &str,
         now_ms: i64,
+        audit: Option<&Change>,
     ) -> StorageResult<Vec<AppointmentId>>;
     /// The site moves a session to another day (bookings kept): `date` changed and one
     /// `session.changed` event (payload: `session_id`, `old_date`, `new_date`, `reason`,
@@ -577,7 +583,111 @@ pub trait Store: Send + Sync + 'static {
         reason: &str,
         actor: &str,
         now_ms: i64,
+        audit: Option<&Change>,
     ) -> StorageResult<Vec<AppointmentId>>;
+
+    // --- the officials' console -------------------------------------------------------------
+    //
+    // Every change writes its `Change` (audit entry) in the same transaction; area checks are
+    // the caller's (the server's service layer), storage only filters lists by area.
+
+    /// Creates an official (`Conflict(UsernameTaken)` if the username exists).
+    async fn create_admin(&self, new: &NewAdmin, audit: &Change) -> StorageResult<Admin>;
+    /// An official by username (active or not).
+    async fn find_admin_by_username(&self, username: &Username) -> StorageResult<Admin>;
+    /// An official by id.
+    async fn find_admin(&self, id: AdminId) -> StorageResult<Admin>;
+    /// The officials whose area lies inside `area` (itself included), by username.
+    async fn list_admins(&self, area: &Area) -> StorageResult<Vec<Admin>>;
+    /// Stores the login counters after a login attempt (not audited).
+    async fn set_admin_login_state(
+        &self,
+        id: AdminId,
+        failed_logins: u32,
+        locked_until_ms: i64,
+    ) -> StorageResult<()>;
+    /// Ends every console login of the official (logout): bumps `auth_epoch`.
+    async fn bump_admin_epoch(&self, id: AdminId) -> StorageResult<()>;
+    /// Activates or deactivates an official (bumps `auth_epoch`), audited.
+    async fn set_admin_active(
+        &self,
+        id: AdminId,
+        active: bool,
+        audit: &Change,
+    ) -> StorageResult<()>;
+    /// Sets a new password hash, clears the lock and bumps `auth_epoch`, audited.
+    async fn set_admin_password(
+        &self,
+        id: AdminId,
+        password_hash: &str,
+        audit: &Change,
+    ) -> StorageResult<()>;
+
+    /// Creates a facility with the next free centre id, audited; returns it.
+    async fn create_facility(
+        &self,
+        details: &FacilityDetails,
+        now_ms: i64,
+        audit: &Change,
+    ) -> StorageResult<Facility>;
+    /// Replaces a facility's details, audited (`NotFound` if it does not exist); the sessions
+    /// of the facility are marked changed so caches re-read them.
+    async fn update_facility(
+        &self,
+        id: CenterId,
+        details: &FacilityDetails,
+        now_ms: i64,
+        audit: &Change,
+    ) -> StorageResult<Facility>;
+    /// Activates or deactivates a facility, audited (its sessions are left as they are).
+    async fn set_facility_active(
+        &self,
+        id: CenterId,
+        active: bool,
+        now_ms: i64,
+        audit: &Change,
+    ) -> StorageResult<Facility>;
+    /// One facility, active or not.
+    async fn find_facility(&self, id: CenterId) -> StorageResult<Facility>;
+    /// Facilities inside an area, by name.
+    async fn list_facilities(&self, filter: &FacilityFilter) -> StorageResult<Vec<Facility>>;
+
+    /// Stores a plan and creates its sessions, skipping dates on which the facility already
+    /// has an active session of the vaccine; one transaction with its audit entry
+    /// (`Conflict(FacilityInactive)` if the facility is deactivated).
+    async fn plan_sessions(&self, plan: &NewPlan, audit: &Change) -> StorageResult<PlanOutcome>;
+    /// Changes a session's seats and walk-in rule, audited; `Conflict(CapacityBelowBooked)`
+    /// if seats would go below the bookings, `Conflict(SessionClosed)` if it is cancelled.
+    async fn edit_session(
+        &self,
+        id: SessionId,
+        edit: SessionEdit,
+        now_ms: i64,
+        audit: &Change,
+    ) -> StorageResult<Session>;
+    /// A facility's sessions (any status) with dates in `[from, to]`, by date.
+    async fn list_facility_sessions(
+        &self,
+        center: CenterId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StorageResult<Vec<Session>>;
+
+    /// Creates a facility's staff member, audited (`Conflict(UsernameTaken)`).
+    async fn create_staff_audited(&self, new: &NewStaff, audit: &Change) -> StorageResult<Staff>;
+    /// Activates or deactivates a staff member, audited.
+    async fn set_staff_active(
+        &self,
+        id: StaffId,
+        active: bool,
+        audit: &Change,
+    ) -> StorageResult<()>;
+
+    /// Writes an audit entry on its own (for changes made through other store calls that
+    /// take no entry).
+    async fn record_change(&self, change: &Change) -> StorageResult<()>;
+    /// Audit entries, newest first.
+    async fn list_changes(&self, filter: &ChangeFilter) -> StorageResult<Vec<Change>>;
 }
 
 /// A shared handle to whichever store was configured.

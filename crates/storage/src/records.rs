@@ -99,6 +99,10 @@ pub struct Session {
     pub slots: Vec<Slot>,
     /// Whether it is still on.
     pub active: bool,
+    /// Whether the site takes walk-ins (people without a booking).
+    pub walk_ins: bool,
+    /// The recurring plan that created it, if any.
+    pub plan_id: Option<tika_domain::ids::PlanId>,
     /// Last change (ms).
     pub updated_at_ms: i64,
 }
@@ -1224,4 +1228,170 @@ pub struct InboundSms {
     pub outcome: String,
     /// Received (ms).
     pub received_at_ms: i64,
+}
+
+// --- the officials' console -----------------------------------------------------------------
+
+/// An official's console account to create.
+#[derive(Debug, Clone)]
+pub struct NewAdmin {
+    /// Id.
+    pub id: tika_domain::ids::AdminId,
+    /// Login name (unique among officials).
+    pub username: Username,
+    /// Display name.
+    pub name: String,
+    /// Mobile (optional; for messages).
+    pub mobile: Option<Mobile>,
+    /// Where they work.
+    pub area: tika_domain::admin::Area,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Who created the account (`None` for the CLI and the demo).
+    pub created_by: Option<tika_domain::ids::AdminId>,
+    /// Creation time (ms).
+    pub created_at_ms: i64,
+}
+
+/// An official as stored.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    /// Id.
+    pub id: tika_domain::ids::AdminId,
+    /// Login name.
+    pub username: Username,
+    /// Display name.
+    pub name: String,
+    /// Mobile.
+    pub mobile: Option<Mobile>,
+    /// Where they work.
+    pub area: tika_domain::admin::Area,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Can log in.
+    pub active: bool,
+    /// Wrong passwords in a row.
+    pub failed_logins: u32,
+    /// Locked until (ms; 0 when not locked).
+    pub locked_until_ms: i64,
+    /// Bumped by logout, password change and deactivation: a console token carries the epoch
+    /// it was issued under and is refused once it differs.
+    pub auth_epoch: i64,
+    /// Who created the account.
+    pub created_by: Option<tika_domain::ids::AdminId>,
+    /// Creation time (ms).
+    pub created_at_ms: i64,
+}
+
+/// A facility with the details the console manages.
+#[derive(Debug, Clone)]
+pub struct Facility {
+    /// The centre as CoWIN shows it (fee type follows `kind`, hours `HH:MM:SS`).
+    pub center: Center,
+    /// Government or private.
+    pub kind: tika_domain::admin::FacilityKind,
+    /// Fee per vaccine (empty when free).
+    pub fees: Vec<(VaccineCode, u32)>,
+    /// The cold chain point that supplies it.
+    pub cold_chain_point: String,
+    /// Whether it is open for sessions.
+    pub active: bool,
+    /// Last change (ms).
+    pub updated_at_ms: i64,
+}
+
+impl Facility {
+    /// Where it is, for area checks.
+    pub fn place(&self) -> tika_domain::admin::Place {
+        tika_domain::admin::Place {
+            state: self.center.state_id,
+            district: self.center.district_id,
+            block: self.center.block_name.clone(),
+            center: Some(self.center.id),
+        }
+    }
+}
+
+/// Which facilities to list.
+#[derive(Debug, Clone)]
+pub struct FacilityFilter {
+    /// Only facilities inside this area.
+    pub area: tika_domain::admin::Area,
+    /// Only active (`Some(true)`) or inactive (`Some(false)`) ones.
+    pub active: Option<bool>,
+    /// Name contains (case-insensitive), or the pincode equals.
+    pub query: Option<String>,
+    /// Page size.
+    pub limit: u32,
+    /// Rows to skip.
+    pub offset: u32,
+}
+
+/// A recurring session plan to store with the sessions it creates.
+#[derive(Debug, Clone)]
+pub struct NewPlan {
+    /// Id.
+    pub id: tika_domain::ids::PlanId,
+    /// Facility.
+    pub center_id: CenterId,
+    /// The plan as checked (dates, seats, slots, vaccine).
+    pub plan: tika_domain::admin::SessionPlan,
+    /// Fee string every session of the plan carries (`"0"` when free).
+    pub fee: String,
+    /// Who planned it (`admin:<id>`).
+    pub actor: String,
+    /// Now (ms).
+    pub now_ms: i64,
+}
+
+/// What storing a plan did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOutcome {
+    /// Sessions created, by date.
+    pub created: Vec<(NaiveDate, SessionId)>,
+    /// Dates skipped because the facility already has an active session of the vaccine then.
+    pub skipped: Vec<NaiveDate>,
+}
+
+/// One entry of the audit log as the console writes and reads it: who changed what, where,
+/// and the record before and after (JSON, never personal data beyond officials' names).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// Id (UUIDv7).
+    pub id: uuid::Uuid,
+    /// When (ms).
+    pub at_ms: i64,
+    /// `admin:<id>`, `staff:<id>`, `cli`, `system`, …
+    pub actor: String,
+    /// `facility.create`, `facility.update`, `facility.deactivate`, `session.plan`,
+    /// `session.edit`, `session.cancel`, `session.move`, `admin.create`, `admin.deactivate`,
+    /// `admin.password`, `staff.create`, `staff.deactivate`, … (older entries: the
+    /// certificate and correction actions of [`AuditEntry`]).
+    pub action: String,
+    /// What changed: `center:<id>`, `session:<id>`, `plan:<id>`, `admin:<id>`,
+    /// `staff:<id>`, or a beneficiary id.
+    pub subject: String,
+    /// Where, for area filtering (`None`: only national officials see it).
+    pub place: Option<tika_domain::admin::Place>,
+    /// The record before (JSON), when it existed.
+    pub before: Option<String>,
+    /// The record after (JSON), when it still exists.
+    pub after: Option<String>,
+}
+
+/// Which audit entries to read.
+#[derive(Debug, Clone)]
+pub struct ChangeFilter {
+    /// Only entries whose place is inside this area (national: every entry, placed or not).
+    pub area: tika_domain::admin::Area,
+    /// Only this subject.
+    pub subject: Option<String>,
+    /// Only this actor.
+    pub actor: Option<String>,
+    /// Only actions starting with this (`facility.`).
+    pub action_prefix: Option<String>,
+    /// Only entries strictly older than this (ms): the next page.
+    pub before_ms: Option<i64>,
+    /// Page size.
+    pub limit: u32,
 }

@@ -838,7 +838,7 @@ async fn cancelling_a_session_cancels_its_bookings_once(backend: Backend) {
 
     let mut cancelled = w
         .store()
-        .cancel_session(w.session, "vaccine not delivered", "staff:x", NOW + 50)
+        .cancel_session(w.session, "vaccine not delivered", "staff:x", NOW + 50, None)
         .await
         .unwrap();
     cancelled.sort();
@@ -880,15 +880,15 @@ async fn cancelling_a_session_cancels_its_bookings_once(backend: Backend) {
     assert!(w.events("appointment.cancelled").await.is_empty());
 
     assert!(matches!(
-        w.store().cancel_session(w.session, "again", "staff:x", NOW + 60).await,
+        w.store().cancel_session(w.session, "again", "staff:x", NOW + 60, None).await,
         Err(StorageError::Conflict(ConflictKind::SessionClosed))
     ));
     assert!(matches!(
-        w.store().move_session(w.session, day(12), "x", "staff:x", NOW + 60).await,
+        w.store().move_session(w.session, day(12), "x", "staff:x", NOW + 60, None).await,
         Err(StorageError::Conflict(ConflictKind::SessionClosed))
     ));
     assert!(matches!(
-        w.store().cancel_session(SessionId::new(), "x", "staff:x", NOW).await,
+        w.store().cancel_session(SessionId::new(), "x", "staff:x", NOW, None).await,
         Err(StorageError::NotFound)
     ));
     assert_eq!(w.events("session.cancelled").await.len(), 1);
@@ -896,7 +896,9 @@ async fn cancelling_a_session_cancels_its_bookings_once(backend: Backend) {
     let mut empty = covishield_session(1, day(20));
     empty.id = SessionId::new();
     w.store().insert_sessions(std::slice::from_ref(&empty)).await.unwrap();
-    assert!(w.store().cancel_session(empty.id, "rain", "staff:x", NOW).await.unwrap().is_empty());
+    assert!(
+        w.store().cancel_session(empty.id, "rain", "staff:x", NOW, None).await.unwrap().is_empty()
+    );
 }
 
 async fn moving_a_session_keeps_its_bookings(backend: Backend) {
@@ -906,7 +908,7 @@ async fn moving_a_session_keeps_its_bookings(backend: Backend) {
     let booking = w.book(w.session, &[p1.id, p2.id], "09:00AM-11:00AM").await;
     let moved = w
         .store()
-        .move_session(w.session, day(15), "staff shortage", "staff:y", NOW + 70)
+        .move_session(w.session, day(15), "staff shortage", "staff:y", NOW + 70, None)
         .await
         .unwrap();
     assert_eq!(moved, [booking]);
@@ -933,7 +935,7 @@ async fn moving_a_session_keeps_its_bookings(backend: Backend) {
     let audit = w.store().list_audit(&w.session.to_string(), 10).await.unwrap();
     assert_eq!(audit.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["session.move"]);
     assert!(matches!(
-        w.store().move_session(SessionId::new(), day(15), "x", "staff:y", NOW).await,
+        w.store().move_session(SessionId::new(), day(15), "x", "staff:y", NOW, None).await,
         Err(StorageError::NotFound)
     ));
 }

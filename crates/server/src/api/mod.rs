@@ -1,5 +1,6 @@
 //! The CoWIN v2 API under `/api/v2`: routes, extractors and thin handlers.
 
+pub mod admin;
 pub mod appointments;
 mod auth;
 mod beneficiaries;
@@ -91,6 +92,8 @@ pub fn router() -> Router<AppState> {
             get(certificates::own_corrections).post(certificates::request_correction),
         )
         .merge(certificate_routes())
+        // The officials' console API (its own router; docs/API-DESIGN.md lists its codes).
+        .merge(admin::router())
 }
 
 /// What a read-only server answers under `/api`: the OTP login for holders, certificate

@@ -148,6 +148,11 @@ impl Fields {
         self.get(name).unwrap_or_default().to_owned()
     }
 
+    /// A value exactly as sent (passwords), or the empty string.
+    pub(crate) fn raw(&self, name: &str) -> String {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
     /// Every non-blank value of a repeated name.
     pub(crate) fn all(&self, name: &str) -> Vec<String> {
         self.0
@@ -201,20 +206,26 @@ pub(crate) fn safe_next(next: Option<&str>) -> Option<String> {
 /// What the middleware read from the request.
 #[derive(Clone)]
 pub(crate) struct PageEnv {
-    lang: Lang,
+    pub(crate) lang: Lang,
     lang_chosen: Option<Lang>,
-    csrf_seed: String,
-    csrf_is_new: bool,
+    pub(crate) csrf_seed: String,
+    pub(crate) csrf_is_new: bool,
     token: Option<String>,
-    flash: Option<String>,
-    toggle_href: String,
-    secure: bool,
+    /// The officials' console login cookie.
+    pub(crate) console_token: Option<String>,
+    pub(crate) flash: Option<String>,
+    pub(crate) toggle_href: String,
+    pub(crate) secure: bool,
     layout_slot: Arc<Mutex<Option<Layout>>>,
+    /// The console's layout, once a console page built it (for its error pages).
+    pub(crate) console_slot: Arc<Mutex<Option<super::console::ConsoleLayout>>>,
+    /// `Set-Cookie` values an extractor wants on the response (a refreshed console login).
+    pub(crate) extra_cookies: Arc<Mutex<Vec<HeaderValue>>>,
     referer: Option<String>,
 }
 
 impl PageEnv {
-    fn read(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap) -> Self {
+    pub(crate) fn read(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap) -> Self {
         let query = Fields::parse(uri.query().unwrap_or_default());
         let lang_chosen = query.get("lang").and_then(i18n::parse);
         let lang = lang_chosen
@@ -236,10 +247,11 @@ impl PageEnv {
             format!("{}?{}", uri.path(), q.join("&"))
         } else {
             let path = match uri.path() {
-                p if p.starts_with("/login") => "/login",
-                "/account/add" => "/account/add",
-                "/logout" => "/",
-                _ => "/account",
+                p if p.starts_with("/console") => super::console::toggle_path(p),
+                p if p.starts_with("/login") => "/login".to_owned(),
+                "/account/add" => "/account/add".to_owned(),
+                "/logout" => "/".to_owned(),
+                _ => "/account".to_owned(),
             };
             format!("{path}?lang={other}")
         };
@@ -269,12 +281,20 @@ impl PageEnv {
             csrf_seed,
             csrf_is_new,
             token: cookie(headers, TOKEN_COOKIE),
+            console_token: cookie(headers, super::console::CONSOLE_COOKIE),
             flash: cookie(headers, FLASH_COOKIE),
             toggle_href,
             secure,
             layout_slot: Arc::new(Mutex::new(None)),
+            console_slot: Arc::new(Mutex::new(None)),
+            extra_cookies: Arc::new(Mutex::new(Vec::new())),
             referer,
         }
+    }
+
+    /// The page this request came from on this site (a local path), if any.
+    pub(crate) fn referer(&self) -> Option<String> {
+        self.referer.clone()
     }
 
     /// A layout for pages rendered without a [`Ctx`] (errors before one was built).
@@ -483,6 +503,11 @@ pub(crate) enum PageError {
         /// Where to come back to.
         next: String,
     },
+    /// Not logged in to the officials' console: its login page, then back to `next`.
+    ConsoleLogin {
+        /// Where to come back to.
+        next: String,
+    },
 }
 
 impl From<ApiError> for PageError {
@@ -502,10 +527,10 @@ pub(crate) type PageResult = Result<Response, PageError>;
 
 /// Marks a response as an error for the middleware to render in the page language.
 #[derive(Clone, Debug)]
-struct ErrorInfo {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
+pub(crate) struct ErrorInfo {
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
 }
 
 impl IntoResponse for PageError {
@@ -513,6 +538,9 @@ impl IntoResponse for PageError {
         let info = match self {
             PageError::Login { next } => {
                 return redirect(&format!("/login?next={}", encode(&next)));
+            }
+            PageError::ConsoleLogin { next } => {
+                return redirect(&format!("/console/login?next={}", encode(&next)));
             }
             PageError::Api(ApiError::Unauthenticated) => {
                 return redirect("/login");
@@ -554,7 +582,7 @@ struct ErrorPage {
     back_href: String,
 }
 
-fn is_html(res: &Response) -> bool {
+pub(crate) fn is_html(res: &Response) -> bool {
     res.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -565,10 +593,13 @@ fn is_html(res: &Response) -> bool {
 /// language, keeps the language and CSRF cookies, clears a shown flash, adds security headers.
 pub(crate) async fn middleware(mut req: Request, next: Next) -> Response {
     let env = PageEnv::read(req.method(), req.uri(), req.headers());
+    let console = req.uri().path().starts_with("/console");
     req.extensions_mut().insert(env.clone());
     let mut res = next.run(req).await;
 
-    if let Some(info) = res.extensions_mut().remove::<ErrorInfo>() {
+    if console {
+        res = super::console::finish_response(&env, res);
+    } else if let Some(info) = res.extensions_mut().remove::<ErrorInfo>() {
         let layout = env.layout_slot.lock().clone().unwrap_or_else(|| env.bare_layout());
         let page = ErrorPage {
             title: i18n::error_title(layout.t, info.status.as_u16()),

@@ -17,9 +17,11 @@
 //! | `POST /cancel` | cancel an appointment |
 //! | `GET /slip` | the appointment slip (PDF) |
 //! | `GET /static/…` | CSS and JavaScript |
+//! | `/console/…` | the officials' console ([`console`]) |
 
 mod account;
 mod booking;
+pub(crate) mod console;
 pub(crate) mod context;
 mod home;
 pub(crate) mod i18n;
@@ -80,6 +82,7 @@ pub fn router() -> Router<AppState> {
             get(|| async { asset(APP_JS.as_bytes(), "text/javascript; charset=utf-8") }),
         )
         .route("/favicon.ico", get(|| async { asset(FAVICON, "image/svg+xml") }))
+        .merge(console::router())
         .merge(site::router())
         .merge(verify::router())
         .fallback(|| async { context::PageError::from(crate::error::ApiError::NotFound) })

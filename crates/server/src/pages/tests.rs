@@ -22,6 +22,8 @@ use crate::config::ServerConfig;
 use crate::keys::Keys;
 use crate::sms::{GatewayPool, MemoryGateway};
 
+mod console;
+
 struct Browser {
     app: Router,
     state: crate::AppState,

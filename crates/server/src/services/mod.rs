@@ -1,5 +1,6 @@
 //! What Tika does, one function per use case; handlers and pages call these and nothing else.
 
+pub mod admin;
 pub mod auth;
 pub mod booking;
 pub mod certificates;

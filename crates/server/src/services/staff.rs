@@ -60,7 +60,8 @@ fn wrong_login() -> ApiError {
     ApiError::bad_request("SITE0001", "Wrong username or password")
 }
 
-fn locked() -> ApiError {
+/// The answer while a login is locked (429, 15 minutes); the console uses it too.
+pub(crate) fn locked() -> ApiError {
     ApiError::TooManyRequests {
         retry_after_secs: 900,
         message: "Too many wrong passwords; this login is locked for 15 minutes".into(),
@@ -83,6 +84,29 @@ fn verify_password(password: &str, phc: &str) -> bool {
         .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
+/// Whether a password matches a stored Argon2 PHC string, checked on the blocking pool (a
+/// check costs tens of milliseconds of CPU).  Shared by staff and console logins.
+pub(crate) async fn password_matches(password: &str, phc: &str) -> ApiResult<bool> {
+    let (pw, phc) = (password.to_owned(), phc.to_owned());
+    tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("password check panicked: {e}")))
+}
+
+/// The login counters after a wrong password: failures in a row, and the lock's end (ms, 0 when
+/// not locked).  A lock that has run out starts the count again (five more wrong passwords lock
+/// again), rather than one slip after the 15 minutes locking the login at once.
+pub(crate) fn after_wrong_password(
+    failed_logins: u32,
+    locked_until_ms: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (u32, i64) {
+    let before = if locked_until_ms > 0 { 0 } else { failed_logins };
+    let failures = before.saturating_add(1);
+    let until = LockoutPolicy::default().after_failure(failures, now);
+    (failures, until.map_or(0, |t| t.timestamp_millis()))
+}
+
 async fn find_active(state: &AppState, username: &str) -> ApiResult<Staff> {
     let username = Username::parse(username).map_err(|_| wrong_login())?;
     match state.store.find_staff_by_username(&username).await {
@@ -103,22 +127,12 @@ pub async fn login_password(
     if staff.locked_until_ms > now.timestamp_millis() {
         return Err(locked());
     }
-    let (pw, phc) = (password.to_owned(), staff.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("password check panicked: {e}")))?;
-    if !ok {
-        // A lock that has run out starts the count again (five more wrong passwords lock
-        // again), rather than one slip after the 15 minutes locking the login at once.
-        let before = if staff.locked_until_ms > 0 { 0 } else { staff.failed_logins };
-        let failures = before.saturating_add(1);
-        let until = LockoutPolicy::default().after_failure(failures, now);
-        state
-            .store
-            .set_login_state(staff.id, failures, until.map_or(0, |t| t.timestamp_millis()))
-            .await?;
+    if !password_matches(password, &staff.password_hash).await? {
+        let (failures, until) =
+            after_wrong_password(staff.failed_logins, staff.locked_until_ms, now);
+        state.store.set_login_state(staff.id, failures, until).await?;
         tracing::info!(staff = %staff.id, failures, "staff login refused");
-        return Err(if until.is_some() { locked() } else { wrong_login() });
+        return Err(if until > 0 { locked() } else { wrong_login() });
     }
     if staff.failed_logins > 0 {
         state.store.set_login_state(staff.id, 0, 0).await?;

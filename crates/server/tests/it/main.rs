@@ -7,6 +7,7 @@
 mod harness;
 mod schema;
 
+mod admin;
 mod beneficiaries;
 mod booking;
 mod certificates;

@@ -20,10 +20,11 @@ use tika_domain::vaccine::DoseNumber;
 
 use super::bookings::{APPOINTMENT_COLS_A, appointment_from_row, return_seats};
 use super::certificates::{audit, enqueue};
+use super::console::write_change;
 use super::{SqlStore, date_str, decode_err, parse_uuid};
 use crate::{
-    Backend, CallListRow, ConflictKind, DeliveryStat, DeliveryState, InboundSms, MessagePlan,
-    MessageRecord, NewMessage, QueueDepth, SendOutcome, StorageError, StorageResult,
+    Backend, CallListRow, Change, ConflictKind, DeliveryStat, DeliveryState, InboundSms,
+    MessagePlan, MessageRecord, NewMessage, QueueDepth, SendOutcome, StorageError, StorageResult,
 };
 
 type Conn = AnyConnection;
@@ -921,7 +922,9 @@ pub(super) async fn cancel_session(
     reason: &str,
     actor: &str,
     now_ms: i64,
+    audit_change: Option<&Change>,
 ) -> StorageResult<Vec<AppointmentId>> {
+    let change = audit_change.cloned();
     let (reason, actor) = (reason.to_owned(), actor.to_owned());
     let backend = store.backend;
     store
@@ -972,6 +975,10 @@ pub(super) async fn cancel_session(
                     now_ms,
                 )
                 .await?;
+                if let Some(change) = &change {
+                    write_change(conn, change).await?;
+                    return Ok(bookings);
+                }
                 audit(
                     conn,
                     &actor,
@@ -996,7 +1003,9 @@ pub(super) async fn move_session(
     reason: &str,
     actor: &str,
     now_ms: i64,
+    audit_change: Option<&Change>,
 ) -> StorageResult<Vec<AppointmentId>> {
+    let change = audit_change.cloned();
     let (reason, actor) = (reason.to_owned(), actor.to_owned());
     let backend = store.backend;
     store
@@ -1025,6 +1034,10 @@ pub(super) async fn move_session(
                     now_ms,
                 )
                 .await?;
+                if let Some(change) = &change {
+                    write_change(conn, change).await?;
+                    return Ok(bookings);
+                }
                 audit(
                     conn,
                     &actor,

@@ -3,6 +3,7 @@
 mod accounts;
 mod bookings;
 mod certificates;
+mod console;
 mod messages;
 mod people;
 mod places;
@@ -16,9 +17,10 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
+use tika_domain::admin::{Area, FacilityDetails, SessionEdit};
 use tika_domain::country::CountryPack;
 use tika_domain::ids::{
-    AccountId, AppointmentId, BeneficiaryId, BeneficiaryRef, CenterId, OtpTxnId, ReviewId,
+    AccountId, AdminId, AppointmentId, BeneficiaryId, BeneficiaryRef, CenterId, OtpTxnId, ReviewId,
     SessionId, StaffId, UploadKey, VaccinationId,
 };
 use tika_domain::mobile::Mobile;
@@ -677,8 +679,9 @@ impl Store for SqlStore {
         reason: &str,
         actor: &str,
         now_ms: i64,
+        audit: Option<&Change>,
     ) -> StorageResult<Vec<AppointmentId>> {
-        messages::cancel_session(self, session, reason, actor, now_ms).await
+        messages::cancel_session(self, session, reason, actor, now_ms, audit).await
     }
     async fn move_session(
         &self,
@@ -687,7 +690,117 @@ impl Store for SqlStore {
         reason: &str,
         actor: &str,
         now_ms: i64,
+        audit: Option<&Change>,
     ) -> StorageResult<Vec<AppointmentId>> {
-        messages::move_session(self, session, new_date, reason, actor, now_ms).await
+        messages::move_session(self, session, new_date, reason, actor, now_ms, audit).await
+    }
+
+    async fn create_admin(&self, new: &NewAdmin, audit: &Change) -> StorageResult<Admin> {
+        console::create_admin(self, new, audit).await
+    }
+    async fn find_admin_by_username(&self, username: &Username) -> StorageResult<Admin> {
+        console::find_admin_by_username(self, username).await
+    }
+    async fn find_admin(&self, id: AdminId) -> StorageResult<Admin> {
+        console::find_admin(self, id).await
+    }
+    async fn list_admins(&self, area: &Area) -> StorageResult<Vec<Admin>> {
+        console::list_admins(self, area).await
+    }
+    async fn set_admin_login_state(
+        &self,
+        id: AdminId,
+        failed_logins: u32,
+        locked_until_ms: i64,
+    ) -> StorageResult<()> {
+        console::set_admin_login_state(self, id, failed_logins, locked_until_ms).await
+    }
+    async fn bump_admin_epoch(&self, id: AdminId) -> StorageResult<()> {
+        console::bump_admin_epoch(self, id).await
+    }
+    async fn set_admin_active(
+        &self,
+        id: AdminId,
+        active: bool,
+        audit: &Change,
+    ) -> StorageResult<()> {
+        console::set_admin_active(self, id, active, audit).await
+    }
+    async fn set_admin_password(
+        &self,
+        id: AdminId,
+        password_hash: &str,
+        audit: &Change,
+    ) -> StorageResult<()> {
+        console::set_admin_password(self, id, password_hash, audit).await
+    }
+    async fn create_facility(
+        &self,
+        details: &FacilityDetails,
+        now_ms: i64,
+        audit: &Change,
+    ) -> StorageResult<Facility> {
+        console::create_facility(self, details, now_ms, audit).await
+    }
+    async fn update_facility(
+        &self,
+        id: CenterId,
+        details: &FacilityDetails,
+        now_ms: i64,
+        audit: &Change,
+    ) -> StorageResult<Facility> {
+        console::update_facility(self, id, details, now_ms, audit).await
+    }
+    async fn set_facility_active(
+        &self,
+        id: CenterId,
+        active: bool,
+        now_ms: i64,
+        audit: &Change,
+    ) -> StorageResult<Facility> {
+        console::set_facility_active(self, id, active, now_ms, audit).await
+    }
+    async fn find_facility(&self, id: CenterId) -> StorageResult<Facility> {
+        console::find_facility(self, id).await
+    }
+    async fn list_facilities(&self, filter: &FacilityFilter) -> StorageResult<Vec<Facility>> {
+        console::list_facilities(self, filter).await
+    }
+    async fn plan_sessions(&self, plan: &NewPlan, audit: &Change) -> StorageResult<PlanOutcome> {
+        console::plan_sessions(self, plan, audit).await
+    }
+    async fn edit_session(
+        &self,
+        id: SessionId,
+        edit: SessionEdit,
+        now_ms: i64,
+        audit: &Change,
+    ) -> StorageResult<Session> {
+        console::edit_session(self, id, edit, now_ms, audit).await
+    }
+    async fn list_facility_sessions(
+        &self,
+        center: CenterId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StorageResult<Vec<Session>> {
+        console::list_facility_sessions(self, center, from, to).await
+    }
+    async fn create_staff_audited(&self, new: &NewStaff, audit: &Change) -> StorageResult<Staff> {
+        console::create_staff_audited(self, new, audit).await
+    }
+    async fn set_staff_active(
+        &self,
+        id: StaffId,
+        active: bool,
+        audit: &Change,
+    ) -> StorageResult<()> {
+        console::set_staff_active(self, id, active, audit).await
+    }
+    async fn record_change(&self, change: &Change) -> StorageResult<()> {
+        console::record_change(self, change).await
+    }
+    async fn list_changes(&self, filter: &ChangeFilter) -> StorageResult<Vec<Change>> {
+        console::list_changes(self, filter).await
     }
 }

@@ -10,10 +10,10 @@ use tika_domain::vaccine::VaccineCode;
 use super::{SqlStore, date_str, decode_err, parse_date, parse_uuid, values_clause};
 use crate::{Center, NewCenter, NewSession, Session, StorageError, StorageResult};
 
-const CENTER_COLS: &str = "id, name, name_l, address, block_name, district_id, state_id, pincode, lat, lon, \
+pub(crate) const CENTER_COLS: &str = "id, name, name_l, address, block_name, district_id, state_id, pincode, lat, lon, \
                            open_time, close_time, fee_type, created_at";
 pub(crate) const SESSION_COLS: &str = "id, center_id, date, vaccine, min_age, max_age, fee, capacity_dose1, capacity_dose2, \
-                            booked_dose1, booked_dose2, slots, status, updated_at";
+                            booked_dose1, booked_dose2, slots, status, updated_at, walk_ins, plan_id";
 
 pub(super) async fn insert_centers(store: &SqlStore, centers: &[NewCenter]) -> StorageResult<u64> {
     let centers = centers.to_vec();
@@ -71,7 +71,7 @@ pub(super) async fn insert_sessions(
                 for chunk in sessions.chunks(500) {
                     let sql = format!(
                         "INSERT INTO sessions ({SESSION_COLS}) VALUES {} ON CONFLICT (id) DO NOTHING",
-                        values_clause(backend, chunk.len(), 14)
+                        values_clause(backend, chunk.len(), 16)
                     );
                     let mut q = sqlx::query(AssertSqlSafe(sql));
                     for s in chunk {
@@ -91,7 +91,9 @@ pub(super) async fn insert_sessions(
                             .bind(0i64)
                             .bind(slots)
                             .bind("active")
-                            .bind(s.updated_at_ms);
+                            .bind(s.updated_at_ms)
+                            .bind(1i64)
+                            .bind(None::<String>);
                     }
                     n += q.execute(&mut *conn).await.map_err(StorageError::from_sqlx)?.rows_affected();
                 }
@@ -109,7 +111,7 @@ pub(super) async fn count_centers(store: &SqlStore) -> StorageResult<u64> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-fn center_from_row(row: &AnyRow) -> StorageResult<Center> {
+pub(crate) fn center_from_row(row: &AnyRow) -> StorageResult<Center> {
     let get_i = |c: &str| row.try_get::<i64, _>(c).map_err(|_| decode_err(c));
     let get_s = |c: &str| row.try_get::<String, _>(c).map_err(|_| decode_err(c));
     Ok(NewCenter {
@@ -174,6 +176,12 @@ pub(crate) fn session_from_row(row: &AnyRow) -> StorageResult<Session> {
         booked_dose2: get_u32("booked_dose2")?,
         slots: slots.iter().map(|s| Slot::from_label(s)).collect(),
         active: get_s("status")? == "active",
+        walk_ins: get_i("walk_ins")? != 0,
+        plan_id: row
+            .try_get::<Option<String>, _>("plan_id")
+            .map_err(|_| decode_err("plan_id"))?
+            .map(|p| parse_uuid(&p))
+            .transpose()?,
         updated_at_ms: get_i("updated_at")?,
     })
 }

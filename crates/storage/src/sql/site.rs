@@ -46,44 +46,46 @@ fn staff_from_row(row: &AnyRow) -> StorageResult<Staff> {
 
 pub(super) async fn create_staff(store: &SqlStore, new: &NewStaff) -> StorageResult<Staff> {
     let new = new.clone();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let res = sqlx::query(AssertSqlSafe(format!(
-                    "INSERT INTO staff ({STAFF_COLS}, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, 0, $8)"
-                )))
-                .bind(new.id.to_string())
-                .bind(new.center_id.0)
-                .bind(new.username.as_str().to_owned())
-                .bind(new.name.clone())
-                .bind(new.mobile.as_ref().map(|m| m.as_str().to_owned()))
-                .bind(new.role.as_str())
-                .bind(new.password_hash.clone())
-                .bind(new.created_at_ms)
-                .execute(&mut *conn)
-                .await;
-                match res {
-                    Ok(_) => Ok(Staff {
-                        id: new.id,
-                        center_id: new.center_id,
-                        username: new.username,
-                        name: new.name,
-                        mobile: new.mobile,
-                        role: new.role,
-                        password_hash: new.password_hash,
-                        active: true,
-                        failed_logins: 0,
-                        locked_until_ms: 0,
-                    }),
-                    Err(e) if is_unique_violation(&e, "username") => {
-                        Err(StorageError::Conflict(ConflictKind::UsernameTaken))
-                    }
-                    Err(e) => Err(StorageError::from_sqlx(e)),
-                }
-            })
-        }))
-        .await
+    store.write(Box::new(move |conn| Box::pin(async move { insert_staff(conn, new).await }))).await
+}
+
+/// Inserts a staff member in the caller's transaction (`Conflict(UsernameTaken)`).
+pub(crate) async fn insert_staff(
+    conn: &mut sqlx::AnyConnection,
+    new: NewStaff,
+) -> StorageResult<Staff> {
+    let res = sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO staff ({STAFF_COLS}, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, 0, $8)"
+    )))
+    .bind(new.id.to_string())
+    .bind(new.center_id.0)
+    .bind(new.username.as_str().to_owned())
+    .bind(new.name.clone())
+    .bind(new.mobile.as_ref().map(|m| m.as_str().to_owned()))
+    .bind(new.role.as_str())
+    .bind(new.password_hash.clone())
+    .bind(new.created_at_ms)
+    .execute(&mut *conn)
+    .await;
+    match res {
+        Ok(_) => Ok(Staff {
+            id: new.id,
+            center_id: new.center_id,
+            username: new.username,
+            name: new.name,
+            mobile: new.mobile,
+            role: new.role,
+            password_hash: new.password_hash,
+            active: true,
+            failed_logins: 0,
+            locked_until_ms: 0,
+        }),
+        Err(e) if is_unique_violation(&e, "username") => {
+            Err(StorageError::Conflict(ConflictKind::UsernameTaken))
+        }
+        Err(e) => Err(StorageError::from_sqlx(e)),
+    }
 }
 
 pub(super) async fn find_staff_by_username(

@@ -324,7 +324,7 @@ pub async fn cancel_session(
     crate::services::site::own_session(state, who, id).await?;
     let bookings = state
         .store
-        .cancel_session(id, reason, &format!("staff:{}", who.staff), state.now_ms())
+        .cancel_session(id, reason, &format!("staff:{}", who.staff), state.now_ms(), None)
         .await
         .map_err(session_conflict)?;
     crate::services::booking::write_through(state, id).await;
@@ -347,7 +347,7 @@ pub async fn move_session(
     }
     let bookings = state
         .store
-        .move_session(id, date, reason, &format!("staff:{}", who.staff), state.now_ms())
+        .move_session(id, date, reason, &format!("staff:{}", who.staff), state.now_ms(), None)
         .await
         .map_err(session_conflict)?;
     crate::services::booking::write_through(state, id).await;
