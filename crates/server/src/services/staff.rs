@@ -239,19 +239,25 @@ fn issue(state: &AppState, staff: Staff) -> ApiResult<StaffLogin> {
     Ok(StaffLogin { token, expires_at_ms: exp.timestamp_millis(), staff })
 }
 
-/// Verifies a staff token (signature, issuer, scope, expiry against the server clock).
-pub fn verify_staff_token(state: &AppState, token: &str) -> ApiResult<StaffPrincipal> {
+/// Decodes an HS256 token of Tika's issuer signed with the token key, with `exp`, `sub` and
+/// `iss` present.  Expiry is left to the caller, which checks it against the server clock (so
+/// tests can move time), as it checks the scope.
+pub(crate) fn decode_claims<C: serde::de::DeserializeOwned>(
+    state: &AppState,
+    token: &str,
+) -> ApiResult<C> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_issuer(&[ISSUER]);
     validation.validate_exp = false;
     validation.set_required_spec_claims(&["exp", "sub", "iss"]);
-    let data = jsonwebtoken::decode::<StaffClaims>(
-        token,
-        &DecodingKey::from_secret(state.keys.token_key()),
-        &validation,
-    )
-    .map_err(|_| ApiError::Unauthenticated)?;
-    let c = data.claims;
+    jsonwebtoken::decode::<C>(token, &DecodingKey::from_secret(state.keys.token_key()), &validation)
+        .map(|data| data.claims)
+        .map_err(|_| ApiError::Unauthenticated)
+}
+
+/// Verifies a staff token (signature, issuer, scope, expiry against the server clock).
+pub fn verify_staff_token(state: &AppState, token: &str) -> ApiResult<StaffPrincipal> {
+    let c: StaffClaims = decode_claims(state, token)?;
     if c.scope != SCOPE || c.exp <= state.clock.now().timestamp() {
         return Err(ApiError::Unauthenticated);
     }

@@ -659,7 +659,7 @@ pub(super) async fn update_facility(
     now_ms: i64,
     audit: &Change,
 ) -> StorageResult<Facility> {
-    let (d, mut change) = (details.clone(), audit.clone());
+    let (d, change) = (details.clone(), audit.clone());
     let backend = store.backend;
     store
         .write(Box::new(move |conn| {
@@ -693,20 +693,25 @@ pub(super) async fn update_facility(
                 .map_err(db)?;
                 touch_sessions(conn, id, now_ms).await?;
                 let after = read_facility(conn, backend, id, false).await?;
-                if change.before.is_none() {
-                    change.before = Some(facility_json(&before).to_string());
-                }
-                if change.after.is_none() {
-                    change.after = Some(facility_json(&after).to_string());
-                }
-                if change.place.is_none() {
-                    change.place = Some(after.place());
-                }
-                write_change(conn, &change).await?;
+                write_facility_change(conn, change, &before, &after).await?;
                 Ok(after)
             })
         }))
         .await
+}
+
+/// Writes a facility change's audit entry, filling what the caller left out: the facility
+/// before and after, and where it is.
+async fn write_facility_change(
+    conn: &mut Conn,
+    mut change: Change,
+    before: &Facility,
+    after: &Facility,
+) -> StorageResult<()> {
+    change.before.get_or_insert_with(|| facility_json(before).to_string());
+    change.after.get_or_insert_with(|| facility_json(after).to_string());
+    change.place.get_or_insert_with(|| after.place());
+    write_change(conn, &change).await
 }
 
 pub(super) async fn set_facility_active(
@@ -716,7 +721,7 @@ pub(super) async fn set_facility_active(
     now_ms: i64,
     audit: &Change,
 ) -> StorageResult<Facility> {
-    let mut change = audit.clone();
+    let change = audit.clone();
     let backend = store.backend;
     store
         .write(Box::new(move |conn| {
@@ -731,16 +736,7 @@ pub(super) async fn set_facility_active(
                     .map_err(db)?;
                 touch_sessions(conn, id, now_ms).await?;
                 let after = read_facility(conn, backend, id, false).await?;
-                if change.before.is_none() {
-                    change.before = Some(facility_json(&before).to_string());
-                }
-                if change.after.is_none() {
-                    change.after = Some(facility_json(&after).to_string());
-                }
-                if change.place.is_none() {
-                    change.place = Some(after.place());
-                }
-                write_change(conn, &change).await?;
+                write_facility_change(conn, change, &before, &after).await?;
                 Ok(after)
             })
         }))
