@@ -1,3 +1,5 @@
+//! Tests of the officials' rules: levels and capabilities, areas, facility and plan forms.
+
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
