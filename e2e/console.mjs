@@ -207,6 +207,18 @@ async function consoleFlow(backend, browser) {
       assert(overflowAudit <= 0, `the audit page is ${overflowAudit}px wider than the screen`);
       await phone.close();
     }],
+    ['the SMS delivery page counts the district\'s messages by gateway', async () => {
+      await page.click('#nav-messages');
+      await page.locator('#delivery, #no-messages').first().waitFor();
+      assertEq(await text('h1'), 'SMS delivery', 'heading');
+      await page.click('#msg-days a[href$="days=30"]');
+      await page.locator('#delivery, #no-messages').first().waitFor();
+      if (await page.locator('#delivery').count()) {
+        const total = Number((await page.locator('#delivery-total td, #delivery-total th').nth(2).innerText()).trim());
+        assert(total > 0, `a total of ${total}`);
+      }
+      await shot('messages-en');
+    }],
     ['another district\'s official gets the not-found page and does not see the facility', async () => {
       await page.goto(`${base}/console`);
       await logOut();

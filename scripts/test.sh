@@ -26,6 +26,7 @@ command -v psql >/dev/null || missing+=(postgresql-client)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v pdftotext >/dev/null || missing+=(poppler-utils)
+command -v python3 >/dev/null || missing+=(python3)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 [ -x /usr/sbin/bearerbox ] || missing+=(kannel)
@@ -79,6 +80,9 @@ log "browser tests in headless Chromium (SQLite and PostgreSQL)"
 TIKA_BIN="$ROOT/target/debug/tika" node e2e/run.mjs
 TIKA_BIN="$ROOT/target/debug/tika" node e2e/site.mjs
 TIKA_BIN="$ROOT/target/debug/tika" node e2e/console.mjs
+TIKA_BIN="$ROOT/target/debug/tika" node e2e/console-bulk.mjs
+TIKA_BIN="$ROOT/target/debug/tika" node e2e/console-policy.mjs
+TIKA_BIN="$ROOT/target/debug/tika" node e2e/console-followup.mjs
 
 log "certificates end to end: independent verifiers (DIVOC jsonld-signatures 6, Digital Bazaar vc 7) and the verification page"
 (cd e2e/verifiers && npm ci --no-audit --no-fund --loglevel=error)

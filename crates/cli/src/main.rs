@@ -8,6 +8,8 @@ mod config;
 mod demo;
 mod demo_admin;
 mod demo_site;
+mod draw;
+mod import;
 mod messages;
 mod run;
 mod site;
@@ -65,6 +67,13 @@ enum Command {
     /// The message queue: depth and age per lane, delivery rates, one mobile's messages.
     #[command(subcommand)]
     Messages(messages::MessagesCommand),
+    // @cli-commands: each feature adds its subcommand variant directly below this line.
+    /// The lucky draw: recompute a draw offline from its entry list and seed.
+    #[command(subcommand)]
+    Draw(draw::DrawCommand),
+    /// Import lists of people (CSV/XLSX) as the console's upload does, with a progress bar.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Measure the speed targets (search, booking storm, registrations) on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -93,6 +102,9 @@ fn main() -> ExitCode {
             Command::Corrections(c) => certs::corrections(cli.config.as_deref(), c).await,
             Command::Beneficiaries(c) => certs::beneficiaries(cli.config.as_deref(), c).await,
             Command::Messages(c) => messages::messages(cli.config.as_deref(), c).await,
+            // @cli-dispatch: each feature adds its match arm directly below this line.
+            Command::Draw(c) => draw::draw(c),
+            Command::Import(c) => import::import(cli.config.as_deref(), c).await,
             Command::DefaultConfig => {
                 print!("{}", config::Config::example_toml());
                 Ok(())

@@ -66,11 +66,19 @@ impl AdminLevel {
                 self <= AdminLevel::Block
             }
             Capability::ChangePolicy => self == AdminLevel::National,
+            // Lists of people, their assignment to sessions and the lucky draw are run for a
+            // state or a district; blocks and facilities follow what the district decided.
+            Capability::ImportPeople | Capability::AssignPeople | Capability::RunDraw => {
+                self <= AdminLevel::District
+            }
             Capability::EditFacilities
             | Capability::PlanSessions
             | Capability::ManageStaff
             | Capability::ManageAdmins
-            | Capability::ReadAudit => true,
+            | Capability::ReadAudit
+            | Capability::RecordSurvey
+            | Capability::ReviewIssues
+            | Capability::SessionLists => true,
         }
     }
 }
@@ -100,6 +108,18 @@ pub enum Capability {
     ReadAudit,
     /// Change the campaign policy (priority groups, eligibility, intervals).
     ChangePolicy,
+    /// Upload lists of people (health workers, …) and record surveys in bulk.
+    ImportPeople,
+    /// Assign listed people to sessions near their posting or home.
+    AssignPeople,
+    /// Run the district's lucky draw.
+    RunDraw,
+    /// Record a survey (comorbidities) for a person of the area.
+    RecordSurvey,
+    /// Decide citizens' correction requests and sync conflicts ("raise an issue").
+    ReviewIssues,
+    /// Print or download session lists.
+    SessionLists,
 }
 
 /// Where a facility (or a person's posting) is: what an [`Area`] is checked against.

@@ -94,6 +94,9 @@ pub struct Policy {
     pub min_age_years: u8,
     /// Interval overrides per vaccine: (min days, max days).
     pub interval_overrides: HashMap<VaccineCode, (u32, u32)>,
+    /// Priority groups (phases), best rank first; empty: open to everyone from `min_age_years`
+    /// (see [`crate::policy`]).
+    pub groups: Vec<crate::policy::PriorityGroup>,
 }
 
 /// Everything that makes Tika a given country's system.

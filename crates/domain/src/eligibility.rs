@@ -225,6 +225,7 @@ mod tests {
             effective_from: d(2021, 1, 1),
             min_age_years: min_age,
             interval_overrides: HashMap::new(),
+            groups: Vec::new(),
         }
     }
 

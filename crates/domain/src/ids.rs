@@ -146,6 +146,22 @@ uuid_id!(
     /// The idempotency key of one sync upload.
     UploadKey
 );
+uuid_id!(
+    /// One upload of a bulk list (people or surveys).
+    ImportId
+);
+uuid_id!(
+    /// One run of the assignment of listed people to sessions.
+    AssignmentRunId
+);
+uuid_id!(
+    /// One lucky draw.
+    DrawId
+);
+uuid_id!(
+    /// One survey record (a person's comorbidities as a surveyor recorded them).
+    SurveyId
+);
 int_id!(
     /// A state or union territory (CoWIN's numbering: Maharashtra = 21).
     StateId

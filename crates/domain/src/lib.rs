@@ -5,14 +5,18 @@
 //! never re-checks it.  Time is always passed in; nothing here reads a clock.
 
 pub mod admin;
+pub mod assign;
 pub mod beneficiary;
 pub mod country;
 pub mod date;
+pub mod draw;
 pub mod eligibility;
 pub mod ids;
 pub mod message;
 pub mod mobile;
 pub mod otp;
+pub mod people;
+pub mod policy;
 pub mod quiet;
 pub mod session;
 pub mod sms;

@@ -30,13 +30,15 @@ pub enum MessageKind {
     CertificateReady,
     /// A correction request was approved.
     CorrectionApproved,
+    /// A correction request was rejected (with a link to see why and ask again).
+    CorrectionRejected,
     /// The answer to an incoming SMS (keyword reply).
     Reply,
 }
 
 impl MessageKind {
     /// Every kind, in a stable order.
-    pub const ALL: [MessageKind; 12] = [
+    pub const ALL: [MessageKind; 13] = [
         MessageKind::Otp,
         MessageKind::Registration,
         MessageKind::BookingConfirmed,
@@ -48,6 +50,7 @@ impl MessageKind {
         MessageKind::DoseDue,
         MessageKind::CertificateReady,
         MessageKind::CorrectionApproved,
+        MessageKind::CorrectionRejected,
         MessageKind::Reply,
     ];
 
@@ -65,6 +68,7 @@ impl MessageKind {
             MessageKind::DoseDue => "dose_due",
             MessageKind::CertificateReady => "certificate_ready",
             MessageKind::CorrectionApproved => "correction_approved",
+            MessageKind::CorrectionRejected => "correction_rejected",
             MessageKind::Reply => "reply",
         }
     }

@@ -23,6 +23,7 @@
 //! | `dose_due` | `name` (40), **`dose`** (1), `vaccine` (12), **`due_date`** (10), **`link`** (40) |
 //! | `certificate_ready` | `name` (40), `dose` (1), **`link`** (40) |
 //! | `correction_approved` | `name` (40), **`link`** (40) |
+//! | `correction_rejected` | `name` (40), **`link`** (40) |
 //! | `reply` | **`text`** (300) |
 //!
 //! Dates are `DD-MM-YYYY`, slots like `09:00AM-11:00AM`, links short URLs.  A required
@@ -128,7 +129,9 @@ pub fn variables(kind: MessageKind) -> &'static [VarSpec] {
             const { &[NAME, req("dose", 1), VACCINE, req("due_date", 10), LINK] }
         }
         MessageKind::CertificateReady => const { &[NAME, DOSE, LINK] },
-        MessageKind::CorrectionApproved => const { &[NAME, LINK] },
+        MessageKind::CorrectionApproved | MessageKind::CorrectionRejected => {
+            const { &[NAME, LINK] }
+        }
         MessageKind::Reply => const { &[text(req("text", 300))] },
     }
 }
@@ -714,11 +717,11 @@ mod tests {
         let set = TemplateSet::parse(&complete_set(&["en", "hi"])).unwrap();
         assert_eq!(set.sender(), "TIKAGV");
         assert_eq!(set.languages(), ["en", "hi"]);
-        assert_eq!(set.templates().count(), 24);
+        assert_eq!(set.templates().count(), 26);
         let r = set.render(MessageKind::Otp, "hi", &[("otp", "123456"), ("minutes", "3")]).unwrap();
         assert_eq!(r.text, "hi: 123456");
         assert_eq!(r.language, "hi");
-        assert_eq!(r.template_id, "1013");
+        assert_eq!(r.template_id, "1014");
         assert_eq!(r.size.parts, 1);
         // Fallbacks: a region subtag, an unknown language.
         assert_eq!(set.resolve_language("hi-IN"), "hi");
@@ -820,7 +823,7 @@ mod tests {
             Err(TemplateError::Syntax(_))
         ));
         let problems = TemplateSet::parse("").unwrap_err().problems();
-        assert_eq!(problems.len(), 13, "{problems:?}");
+        assert_eq!(problems.len(), 14, "{problems:?}");
         assert_eq!(problems[0], "missing `sender` (the registered sender id)");
     }
 

@@ -11,7 +11,7 @@ mod sites;
 mod table;
 
 pub use error::PackLoadError;
-pub use pack::{PackSources, parse_pack};
+pub use pack::{PackSources, parse_comorbidities, parse_pack};
 pub use sites::{SiteKind, SiteSeed, parse_sites_gz};
 use tika_domain::country::CountryPack;
 use tika_domain::templates::{TemplateError, TemplateSet};
@@ -36,6 +36,14 @@ pub fn india() -> Result<CountryPack, PackLoadError> {
 /// Gunzips and parses the embedded list of India's post offices, the seeds for demo facilities.
 pub fn india_sites() -> Result<Vec<SiteSeed>, PackLoadError> {
     parse_sites_gz(INDIA_SITES_GZ)
+}
+
+/// India's list of comorbidities surveyors record (`code,name,name_hi`), as compiled in.
+pub const INDIA_COMORBIDITIES: &str = include_str!("../../../packs/in/comorbidities.csv");
+
+/// Parses the embedded India comorbidity list.
+pub fn india_comorbidities() -> Result<Vec<tika_domain::policy::Comorbidity>, PackLoadError> {
+    parse_comorbidities(INDIA_COMORBIDITIES)
 }
 
 /// India's SMS templates (English and Hindi, every message kind), as compiled into the binary.
@@ -435,6 +443,59 @@ mod tests {
         );
         assert_eq!(pack.district(DistrictId(1)).map(|d| d.state_id), Some(StateId(1)));
     }
+
+    #[test]
+    fn policies_carry_india_phases_and_everyone_12_up_is_eligible_now() {
+        use tika_domain::beneficiary::BirthYear;
+        use tika_domain::policy::{Occupation, PersonFacts};
+        let p = pack();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let first = p.policy("IN-2021-05-01").unwrap();
+        let codes: Vec<&str> = first.groups.iter().map(|g| g.code.as_str()).collect();
+        assert_eq!(codes, ["HCW", "FLW", "60+", "45+C", "45+", "18+"]);
+        let facts = |born, comorbidity, occupation| PersonFacts {
+            birth_year: BirthYear::from_stored(born),
+            comorbidity,
+            occupation,
+        };
+        let nurse = facts(1990, false, Some(Occupation::HealthWorker));
+        let young = facts(1995, false, None);
+        let policy_on = |d| p.policy_on(d);
+        assert!(policy_on(day(2021, 1, 16)).is_eligible(&nurse, day(2021, 1, 16)));
+        assert!(!policy_on(day(2021, 3, 1)).is_eligible(&young, day(2021, 3, 1)));
+        assert!(policy_on(day(2021, 3, 1)).is_eligible(&facts(1970, true, None), day(2021, 3, 1)));
+        assert!(policy_on(day(2021, 5, 1)).is_eligible(&young, day(2021, 5, 1)));
+        // Today: everyone 12 or older.
+        let now = day(2026, 12, 4);
+        for born in [2014, 2008, 1990, 1940] {
+            assert!(policy_on(now).is_eligible(&facts(born, false, None), now), "{born}");
+        }
+        assert!(!policy_on(now).is_eligible(&facts(2015, false, None), now));
+
+        let bad = INDIA.pack_toml.replace("rank = 8", "rank = 7");
+        let msg = with_toml(&bad).unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            "pack.toml: policies[1] (IN-2022-03-16).groups: row 8 (12+): rank 7 is already used by row 7"
+        );
+        let bad = INDIA.pack_toml.replace("opens = \"2022-03-16\"", "opens = \"16-03-2022\"");
+        let msg = with_toml(&bad).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("pack.toml: policies[1] (IN-2022-03-16).groups[7].opens: "),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn the_comorbidity_list_parses() {
+        let list = india_comorbidities().unwrap();
+        assert!(list.len() >= 10);
+        assert!(list.iter().any(|c| c.code == "diabetes" && !c.name_hi.is_empty()));
+        let err = parse_comorbidities("code,name,name_hi\nA b,x,y\n").unwrap_err();
+        assert!(err.to_string().starts_with("comorbidities.csv row 2"), "{err}");
+        let err = parse_comorbidities("code,name,name_hi\na,x,y\na,x,y\n").unwrap_err();
+        assert!(err.to_string().contains("listed twice"), "{err}");
+    }
 }
 
 #[cfg(test)]
@@ -483,7 +544,7 @@ mod sms_template_tests {
         let set = india_sms_templates().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(set.sender(), "TIKAGV");
         assert_eq!(set.languages(), ["en", "hi"]);
-        assert_eq!(set.templates().count(), 24);
+        assert_eq!(set.templates().count(), 26);
         for t in set.templates() {
             assert_eq!(t.template_id.len(), 19, "{}/{}", t.kind, t.language);
             assert!(t.worst_case.fits(usize::from(t.max_parts)));

@@ -9,6 +9,7 @@ use tika_domain::country::{
     CountryPack, District, GenderDef, IdTypeDef, Language, PackError, PincodeInfo, Policy, State,
 };
 use tika_domain::ids::{DistrictId, StateId};
+use tika_domain::policy::{Comorbidity, GroupForm, check_group_rows};
 use tika_domain::vaccine::{VaccineCode, VaccineDef};
 
 use crate::error::PackLoadError;
@@ -83,6 +84,27 @@ struct PolicyToml {
     min_age_years: u8,
     #[serde(default)]
     interval_overrides: BTreeMap<String, [u32; 2]>,
+    #[serde(default)]
+    groups: Vec<GroupToml>,
+}
+
+/// A priority group of a policy version (see `tika_domain::policy`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupToml {
+    code: String,
+    name: String,
+    #[serde(default)]
+    name_hi: String,
+    rank: u32,
+    opens: String,
+    #[serde(default)]
+    occupations: Vec<String>,
+    min_age: Option<u32>,
+    max_age: Option<u32>,
+    age_on: Option<String>,
+    #[serde(default)]
+    comorbidity: bool,
 }
 
 /// Parses every file of a pack, then checks the whole for consistency.
@@ -227,12 +249,63 @@ fn policy(index: usize, p: PolicyToml) -> Result<Policy, PackLoadError> {
         }
         interval_overrides.insert(parsed, (*min, *max));
     }
+    let mut rows = Vec::with_capacity(p.groups.len());
+    for (g_index, g) in p.groups.iter().enumerate() {
+        let date = |what: &str, text: &str| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
+                config(
+                    at(&format!("groups[{g_index}].{what}")),
+                    format!("{e} (value {text:?}, expected YYYY-MM-DD)"),
+                )
+            })
+        };
+        rows.push(GroupForm {
+            code: g.code.clone(),
+            name: g.name.clone(),
+            name_hi: g.name_hi.clone(),
+            rank: Some(g.rank),
+            opens: Some(date("opens", &g.opens)?),
+            occupations: g.occupations.clone(),
+            min_age: g.min_age,
+            max_age: g.max_age,
+            age_on: g.age_on.as_deref().map(|t| date("age_on", t)).transpose()?,
+            comorbidity: g.comorbidity,
+        });
+    }
+    let groups = check_group_rows(&rows).map_err(|errors| {
+        let text: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+        config(at("groups"), text.join("; "))
+    })?;
     Ok(Policy {
         version: p.version,
         effective_from,
         min_age_years: p.min_age_years,
         interval_overrides,
+        groups,
     })
+}
+
+/// Parses `comorbidities.csv` (`code,name,name_hi`): the conditions surveyors record.  Codes
+/// are lower-case letters, digits and `_`, unique.
+pub fn parse_comorbidities(text: &str) -> Result<Vec<Comorbidity>, PackLoadError> {
+    let mut t = Table::from_text("comorbidities.csv", text)?;
+    let (c_code, c_name, c_hi) = (t.col("code")?, t.col("name")?, t.col("name_hi")?);
+    let mut out: Vec<Comorbidity> = Vec::new();
+    while let Some(row) = t.next_row()? {
+        let code = row.required_text(c_code)?;
+        if !code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return Err(row.error(c_code, format!("{code:?}: lower-case letters, digits, _")));
+        }
+        if out.iter().any(|c| c.code == code) {
+            return Err(row.error(c_code, format!("{code:?} is listed twice")));
+        }
+        out.push(Comorbidity {
+            code: code.to_owned(),
+            name: row.required_text(c_name)?.to_owned(),
+            name_hi: row.required_text(c_hi)?.to_owned(),
+        });
+    }
+    Ok(out)
 }
 
 fn parse_states(text: &str) -> Result<Vec<State>, PackLoadError> {

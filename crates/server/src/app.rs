@@ -56,6 +56,12 @@ pub async fn build_state(parts: Parts) -> anyhow::Result<AppState> {
     .await?;
     let limits = Limits::new(&config);
     let read_only_otps = config.read_only.then(crate::otp_book::MemoryOtps::default);
+    let policies = crate::services::admin::policy::PolicySet::load(
+        &store,
+        &pack,
+        Arc::new(tika_packs::india_comorbidities()?),
+    )
+    .await?;
     Ok(AppState::new(Inner {
         store,
         pack,
@@ -71,6 +77,7 @@ pub async fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         limits,
         certificates,
         read_only_otps,
+        policies: arc_swap::ArcSwap::from_pointee(policies),
     }))
 }
 
@@ -106,7 +113,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .layer(middleware::from_fn_with_state(state.clone(), track))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
+        // 1 MiB for every body read by an extractor; the bulk-list upload routes set their own,
+        // larger limit on their routes (an inner `DefaultBodyLimit` wins).
+        .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .with_state(state)
 }
 
@@ -162,15 +171,22 @@ async fn track(State(state): State<AppState>, req: Request, next: Next) -> Respo
     res
 }
 
-/// Refreshes the search cache every second until the process stops.
+/// Refreshes the search cache every second, and the policy versions every 30 seconds, until
+/// the process stops.
 pub fn spawn_cache_refresher(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks: u64 = 0;
         loop {
             tick.tick().await;
             if let Err(e) = state.cache.refresh(state.today(), state.now_ms()).await {
                 tracing::warn!(error = %e, "search cache refresh failed; serving the last index");
+            }
+            // Policy versions other processes added.
+            ticks += 1;
+            if ticks.is_multiple_of(crate::services::admin::policy::REFRESH_SECS) {
+                crate::services::admin::policy::refresh(&state).await;
             }
         }
     })

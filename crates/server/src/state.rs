@@ -50,6 +50,9 @@ pub struct Inner {
     pub certificates: Option<Arc<crate::services::certificates::Authority>>,
     /// OTP transactions held in memory, in read-only mode only.
     pub read_only_otps: Option<crate::otp_book::MemoryOtps>,
+    /// The policy versions in force: the pack's and the console's, merged by date (reloaded
+    /// after a change and every 30 s; see `services::admin::policy`).
+    pub policies: arc_swap::ArcSwap<crate::services::admin::policy::PolicySet>,
 }
 
 impl std::ops::Deref for AppState {
@@ -73,6 +76,17 @@ impl AppState {
     /// Today in the country's time zone.
     pub fn today(&self) -> chrono::NaiveDate {
         local_today(self.clock.now(), self.pack.timezone_offset_minutes)
+    }
+
+    /// The country pack with the policy versions in force (the pack's and the console's):
+    /// what eligibility reads (`policy_on(date)`, `policy(version)`).
+    pub fn policy_pack(&self) -> Arc<CountryPack> {
+        Arc::clone(&self.policies.load().pack)
+    }
+
+    /// The policy version in force on a date.
+    pub fn policy_on(&self, date: chrono::NaiveDate) -> tika_domain::country::Policy {
+        self.policies.load().pack.policy_on(date).clone()
     }
 
     /// The beneficiary limit per mobile in force.

@@ -10,10 +10,18 @@
 //! into one transaction (a savepoint each), so durability stays at `synchronous=FULL` /
 //! `synchronous_commit=on` while throughput comes from sharing the fsync.
 
+mod assign;
+mod bulk;
+mod followup;
+mod policy;
 mod records;
 mod sql;
 pub mod writer;
 
+pub use assign::*;
+pub use bulk::*;
+pub use followup::*;
+pub use policy::*;
 pub use records::*;
 pub use sql::{SqlStore, connect, connect_read_only};
 
@@ -155,7 +163,9 @@ pub type StorageResult<T> = Result<T, StorageError>;
 
 /// The persistence contract every backend fulfils.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    BulkStore + AssignStore + PolicyStore + FollowUpStore + Send + Sync + 'static
+{
     /// Which backend this is.
     fn backend(&self) -> Backend;
 

@@ -9,8 +9,10 @@
 //!
 //! Every benchmark prints a Markdown table row ready to paste into `BENCHMARKS.md`.
 
+mod assign;
 mod booking;
 mod certs;
+mod import;
 mod load;
 mod notify;
 mod registration;
@@ -54,6 +56,11 @@ pub(crate) enum BenchCommand {
     Certs(certs::CertsArgs),
     /// Notifications: outbox event → SMS gateway hand-off, and OTP latency under a backlog.
     Notify(notify::NotifyArgs),
+    // @bench-commands: each feature adds its variant directly below this line.
+    /// Assignment of 4.69 lakh listed people to sessions near them, end to end.
+    Assign(assign::AssignArgs),
+    /// A list of people (4.69 lakh rows) imported as the console does, then re-run.
+    Import(import::ImportArgs),
 }
 
 /// Where the database is, and how the two runtimes are sized.
@@ -90,6 +97,8 @@ pub(crate) fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Sync(args) => sync::run(&args),
         BenchCommand::Certs(args) => certs::run(&args),
         BenchCommand::Notify(args) => notify::run(&args),
+        BenchCommand::Assign(args) => assign::run(&args),
+        BenchCommand::Import(args) => import::run(&args),
     }
 }
 

@@ -58,6 +58,7 @@ fn pack() -> CountryPack {
             effective_from: day(2021, 1, 1),
             min_age_years: 18,
             interval_overrides: HashMap::new(),
+            groups: Vec::new(),
         }],
     }
 }

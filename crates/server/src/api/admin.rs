@@ -35,6 +35,8 @@ pub const TOKEN_EXPIRES_HEADER: &str = "x-tika-token-expires";
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/v1/login", post(login))
+        .route("/admin/v1/login/otp", post(login_otp))
+        .route("/admin/v1/login/otp/confirm", post(login_otp_confirm))
         .route("/admin/v1/logout", post(logout))
         .route("/admin/v1/me", get(me))
         .route("/admin/v1/password", post(change_password))
@@ -51,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/v1/sessions/{id}/cancel", post(cancel_session))
         .route("/admin/v1/sessions/{id}/move", post(move_session))
         .route("/admin/v1/audit", get(audit))
+        .route("/admin/v1/messages/stats", get(message_stats))
 }
 
 // --- authentication --------------------------------------------------------------------------
@@ -370,6 +373,34 @@ async fn login(State(state): State<AppState>, body: Bytes) -> ApiResult<Response
         ));
     }
     let login = admin::login(&state, &username, &password).await?;
+    Ok(Json(json!({
+        "token": login.token.token,
+        "expires_at": login.token.expires_at_ms,
+        "admin": admin_json(&login.admin),
+    }))
+    .into_response())
+}
+
+/// `POST /admin/v1/login/otp` `{"username"}` → `{"txnId"}`: a login code by SMS.
+async fn login_otp(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
+    let mut b = Body::parse(&body)?;
+    let username = b.text("username");
+    b.finish()?;
+    if username.trim().is_empty() {
+        return Err(ApiError::invalid("username", "is required"));
+    }
+    let txn = admin::send_login_otp(&state, &username).await?;
+    Ok(Json(json!({ "txnId": txn.to_string() })).into_response())
+}
+
+/// `POST /admin/v1/login/otp/confirm` `{"txnId","otp"}` → the same answer as the password
+/// login.
+async fn login_otp_confirm(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
+    let mut b = Body::parse(&body)?;
+    let txn = b.text("txnId");
+    let otp = b.text("otp");
+    b.finish()?;
+    let login = admin::confirm_login_otp(&state, &txn, &otp).await?;
     Ok(Json(json!({
         "token": login.token.token,
         "expires_at": login.token.expires_at_ms,
@@ -777,4 +808,26 @@ async fn audit(
         &who,
         json!({ "entries": list.iter().map(change_json).collect::<Vec<_>>(), "next_before": next }),
     )
+}
+
+/// `GET /admin/v1/messages/stats?days=7`: delivery counts by district and gateway, inside the
+/// official's area.
+async fn message_stats(
+    State(state): State<AppState>,
+    AdminAuth(who): AdminAuth,
+    params: Params,
+) -> ApiResult<Response> {
+    let days = params
+        .get("days")
+        .map(|d| {
+            d.parse::<u32>().map_err(|_| {
+                query_error("days", &format!("must be 1 to {}", admin::messages::MAX_DAYS))
+            })
+        })
+        .transpose()?
+        .unwrap_or(7);
+    let stats = admin::messages::delivery(&state, &who, days).await?;
+    let mut body = crate::services::notifications::stats_json(&stats);
+    body["days"] = json!(days);
+    ok(&who, body)
 }

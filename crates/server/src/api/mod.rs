@@ -1,6 +1,10 @@
 //! The CoWIN v2 API under `/api/v2`: routes, extractors and thin handlers.
 
 pub mod admin;
+mod admin_assign;
+mod admin_bulk;
+mod admin_followup;
+mod admin_policy;
 pub mod appointments;
 mod auth;
 mod beneficiaries;
@@ -94,6 +98,10 @@ pub fn router() -> Router<AppState> {
         .merge(certificate_routes())
         // The officials' console API (its own router; docs/API-DESIGN.md lists its codes).
         .merge(admin::router())
+        .merge(admin_bulk::router())
+        .merge(admin_assign::router())
+        .merge(admin_policy::router())
+        .merge(admin_followup::router())
 }
 
 /// What a read-only server answers under `/api`: the OTP login for holders, certificate

@@ -192,6 +192,13 @@ dictionary! {
     con_password: "Password", "पासवर्ड";
     con_login_button: "Log in", "लॉग इन करें";
     con_login_failed: "Wrong username or password.", "उपयोगकर्ता नाम या पासवर्ड गलत है।";
+    con_otp_or: "No password at hand? Get a one-time login code by SMS on the mobile number registered for your login.", "पासवर्ड पास नहीं है? अपने लॉग इन के लिए दर्ज मोबाइल नंबर पर SMS से एक बार का लॉग इन कोड पाएँ।";
+    con_otp_send: "Send login code", "लॉग इन कोड भेजें";
+    con_otp_title: "Enter the login code", "लॉग इन कोड डालें";
+    con_otp_sent: "A 6-digit code was sent by SMS to the mobile registered for {username}. It is valid for a few minutes and works once.", "{username} के लिए दर्ज मोबाइल पर SMS से 6 अंकों का कोड भेजा गया है। यह कुछ मिनट तक मान्य है और एक ही बार काम करता है।";
+    con_otp_code: "Login code", "लॉग इन कोड";
+    con_otp_failed: "The code was not accepted.", "कोड स्वीकार नहीं हुआ।";
+    con_otp_refused: "No login code can be sent for this username. Log in with the password.", "इस उपयोगकर्ता नाम के लिए लॉग इन कोड नहीं भेजा जा सकता। पासवर्ड से लॉग इन करें।";
     con_locked: "Too many wrong passwords. This login is locked for a while; try again later.", "बहुत अधिक गलत पासवर्ड। यह लॉग इन कुछ समय के लिए बंद है; बाद में फिर से प्रयास करें।";
     con_logged_in_as: "Logged in as {name} ({username})", "{name} ({username}) के रूप में लॉग इन";
     con_login_until: "This login ends at {time} at the latest.", "यह लॉग इन अधिकतम {time} तक मान्य है।";
@@ -341,6 +348,188 @@ dictionary! {
     con_flash_session_moved: "Session moved; {n} people booked will be told by SMS.", "सत्र की तारीख बदली गई; बुक किए गए {n} लोगों को SMS से बताया जाएगा।";
     con_flash_admin_created: "Official created.", "अधिकारी बनाया गया।";
     con_flash_admin_changed: "Official updated.", "अधिकारी की जानकारी अपडेट की गई।";
+    con_nav_people: "People lists", "लोगों की सूचियाँ";
+    con_nav_issues: "Issues raised", "उठाए गए मुद्दे";
+    con_nav_draws: "Lucky draw", "लकी ड्रॉ";
+    con_nav_policy: "Campaign policy", "अभियान नीति";
+    con_nav_surveys: "Surveys", "सर्वेक्षण";
+    con_nav_messages: "SMS delivery", "SMS डिलीवरी";
+    con_msg_title: "SMS delivery", "SMS डिलीवरी";
+    con_msg_intro: "Every SMS Tika sends is counted here by the district of the session it is about and by the gateway that took it. A low delivered share means people may not have been told: use the call list of the session.", "टीका द्वारा भेजा गया हर SMS यहाँ उस सत्र के ज़िले और उसे ले जाने वाले गेटवे के अनुसार गिना जाता है। कम डिलीवरी का अर्थ है कि लोगों को शायद सूचना नहीं मिली: सत्र की कॉल सूची का उपयोग करें।";
+    con_msg_period: "Period", "अवधि";
+    con_msg_day1: "Last 24 hours", "पिछले 24 घंटे";
+    con_msg_day7: "Last 7 days", "पिछले 7 दिन";
+    con_msg_day30: "Last 30 days", "पिछले 30 दिन";
+    con_msg_none: "No messages in this period.", "इस अवधि में कोई संदेश नहीं।";
+    con_msg_gateway: "Gateway", "गेटवे";
+    con_msg_all: "All", "कुल";
+    con_msg_pending: "Waiting", "प्रतीक्षा में";
+    con_msg_sent: "Sent", "भेजे गए";
+    con_msg_delivered: "Delivered", "पहुँचे";
+    con_msg_failed: "Failed", "विफल";
+    con_msg_expired: "Expired", "समाप्त";
+    con_msg_rate: "Delivered share", "डिलीवरी दर";
+    con_msg_total: "All districts", "सभी ज़िले";
+    con_msg_no_session: "Not about a session (OTP, registration)", "किसी सत्र से संबंधित नहीं (OTP, पंजीकरण)";
+    con_msg_no_gateway: "Not handed over yet", "अभी भेजा नहीं गया";
+    // @bulk phrases (helper A adds its phrases directly below this line)
+    con_ppl_title: "People lists", "लोगों की सूचियाँ";
+    con_ppl_intro: "Upload a list of people (health workers, frontline workers) as CSV or XLSX. Every row is checked; good rows are stored, bad rows are listed in an error report. Uploading the same file again changes nothing.", "लोगों की सूची (स्वास्थ्य कर्मी, अग्रिम पंक्ति कर्मी) CSV या XLSX में अपलोड करें। हर पंक्ति जाँची जाती है; सही पंक्तियाँ सहेजी जाती हैं, गलत पंक्तियाँ त्रुटि रिपोर्ट में दी जाती हैं। वही फ़ाइल दोबारा अपलोड करने से कुछ नहीं बदलता।";
+    con_ppl_sample: "Download a sample file with the columns", "कॉलम वाली नमूना फ़ाइल डाउनलोड करें";
+    con_ppl_file: "File (CSV or XLSX, at most 100 MB)", "फ़ाइल (CSV या XLSX, अधिकतम 100 MB)";
+    con_ppl_upload: "Upload and import", "अपलोड और आयात करें";
+    con_ppl_uploads: "Uploads", "अपलोड";
+    con_ppl_none: "No uploads yet.", "अभी तक कोई अपलोड नहीं।";
+    con_ppl_started: "Started", "शुरू";
+    con_ppl_status: "Status", "स्थिति";
+    con_ppl_rows: "Rows", "पंक्तियाँ";
+    con_ppl_new: "New", "नए";
+    con_ppl_updated: "Updated", "अद्यतन";
+    con_ppl_unchanged: "Unchanged", "अपरिवर्तित";
+    con_ppl_failed: "Failed", "विफल";
+    con_ppl_running: "Running", "चल रहा है";
+    con_ppl_done: "Done", "पूरा";
+    con_ppl_stopped: "Stopped", "रुका";
+    con_ppl_listed: "Listed people in your area: {n}", "आपके क्षेत्र में सूचीबद्ध लोग: {n}";
+    con_ppl_latest: "Latest listed people", "हाल में सूचीबद्ध लोग";
+    con_ppl_occupation: "Occupation", "व्यवसाय";
+    con_ppl_employer: "Employer", "नियोक्ता";
+    con_ppl_pincode: "Pincode", "पिनकोड";
+    con_ppl_job_title: "Upload {file}", "अपलोड {file}";
+    con_ppl_progress: "{done} of {total} rows", "{total} में से {done} पंक्तियाँ";
+    con_ppl_report: "Download the error report (CSV)", "त्रुटि रिपोर्ट डाउनलोड करें (CSV)";
+    con_ppl_back: "Back to the uploads", "अपलोड पर वापस जाएँ";
+    con_ppl_refresh: "This page updates itself while the import runs.", "आयात चलते समय यह पेज अपने आप अपडेट होता है।";
+    // @assign phrases (helper B adds its phrases directly below this line)
+    // @policy phrases (helper C adds its phrases directly below this line)
+    con_pol_title: "Campaign policy", "अभियान नीति";
+    con_pol_intro: "Who may be vaccinated when: priority groups open on their dates; a version takes effect from its date and never changes afterwards.", "किसे कब टीका लग सकता है: प्राथमिकता समूह अपनी तारीख से खुलते हैं; हर संस्करण अपनी तारीख से लागू होता है और बाद में नहीं बदलता।";
+    con_pol_versions: "Versions", "संस्करण";
+    con_pol_version: "Version", "संस्करण";
+    con_pol_effective: "In force from", "लागू होने की तारीख";
+    con_pol_min_age: "Minimum age", "न्यूनतम आयु";
+    con_pol_groups: "Priority groups", "प्राथमिकता समूह";
+    con_pol_groups_n: "{n} groups", "{n} समूह";
+    con_pol_open_to_all: "Open to everyone from the minimum age", "न्यूनतम आयु से सभी के लिए खुला";
+    con_pol_source: "Source", "स्रोत";
+    con_pol_source_pack: "Country pack", "देश पैक";
+    con_pol_source_console: "Console", "कंसोल";
+    con_pol_in_force: "In force today", "आज लागू";
+    con_pol_upcoming: "Upcoming", "आगामी";
+    con_pol_past: "Past", "पुराना";
+    con_pol_code: "Code", "कोड";
+    con_pol_name_en: "Name (English)", "नाम (अंग्रेज़ी)";
+    con_pol_name_hi: "Name (Hindi)", "नाम (हिन्दी)";
+    con_pol_rank: "Rank", "क्रम";
+    con_pol_opens: "Opens on", "खुलने की तारीख";
+    con_pol_occupations: "Occupations", "पेशे";
+    con_pol_any: "Anyone", "कोई भी";
+    con_pol_ages: "Ages", "आयु";
+    con_pol_age_on: "Age counted on", "आयु की गणना की तारीख";
+    con_pol_comorbidity: "Comorbidity required", "सहरुग्णता आवश्यक";
+    con_pol_intervals: "Dose intervals (days)", "खुराकों के बीच अंतराल (दिन)";
+    con_pol_interval_hint: "Leave both empty to keep the vaccine catalogue's interval.", "टीका सूची का अंतराल रखने के लिए दोनों खाली छोड़ें।";
+    con_pol_min_days: "Minimum days", "न्यूनतम दिन";
+    con_pol_max_days: "Maximum days", "अधिकतम दिन";
+    con_pol_catalogue: "catalogue: {min}–{max}", "सूची: {min}–{max}";
+    con_pol_new: "Next version", "अगला संस्करण";
+    con_pol_new_intro: "Starts from the version in force today. The date must be tomorrow or later: a policy is never changed retroactively. Leave a group's code empty to remove it.", "आज लागू संस्करण से शुरू होता है। तारीख कल या उसके बाद की होनी चाहिए: नीति कभी पिछली तारीख से नहीं बदली जाती। किसी समूह को हटाने के लिए उसका कोड खाली छोड़ें।";
+    con_pol_note: "Reason for the change", "बदलाव का कारण";
+    con_pol_create: "Add version", "संस्करण जोड़ें";
+    con_pol_created: "Version {version} added; it takes effect on {date}.", "संस्करण {version} जोड़ा गया; यह {date} से लागू होगा।";
+    con_pol_only_national: "Only national officials can add a version.", "केवल राष्ट्रीय अधिकारी संस्करण जोड़ सकते हैं।";
+    con_pol_back: "All versions", "सभी संस्करण";
+    con_pol_based_on: "Based on {version}", "{version} पर आधारित";
+    con_pol_occ_health_worker: "Health care worker", "स्वास्थ्य कर्मी";
+    con_pol_occ_frontline_worker: "Frontline worker", "अग्रिम पंक्ति कर्मी";
+    con_pol_occ_other: "Other", "अन्य";
+    con_sur_title: "Surveys of comorbidities", "सहरुग्णता सर्वेक्षण";
+    con_sur_intro: "Record the long-term illnesses of people of your area, so they are prioritised. Find a person by the 14-digit reference id on their slip.", "अपने क्षेत्र के लोगों की पुरानी बीमारियाँ दर्ज करें, ताकि उन्हें प्राथमिकता मिले। पर्ची पर दी गई 14 अंकों की संदर्भ आईडी से व्यक्ति खोजें।";
+    con_sur_reference: "Reference id", "संदर्भ आईडी";
+    con_sur_find: "Find", "खोजें";
+    con_sur_not_found: "No person with this reference id in your area.", "आपके क्षेत्र में इस संदर्भ आईडी का कोई व्यक्ति नहीं है।";
+    con_sur_person: "Person {reference}, born {year}", "व्यक्ति {reference}, जन्म वर्ष {year}";
+    con_sur_groups: "Priority groups today: {groups}", "आज के प्राथमिकता समूह: {groups}";
+    con_sur_conditions: "Conditions found", "पाई गई बीमारियाँ";
+    con_sur_none_hint: "Tick none if the person has no such condition.", "यदि व्यक्ति को ऐसी कोई बीमारी नहीं है तो कुछ न चुनें।";
+    con_sur_notes: "Notes", "टिप्पणी";
+    con_sur_surveyor: "Surveyor's name", "सर्वेक्षक का नाम";
+    con_sur_record: "Record survey", "सर्वेक्षण दर्ज करें";
+    con_sur_recorded: "Survey recorded for {reference}.", "{reference} का सर्वेक्षण दर्ज किया गया।";
+    con_sur_upload: "Upload a CSV file", "CSV फ़ाइल अपलोड करें";
+    con_sur_upload_hint: "Columns reference_id,comorbidities,notes; several conditions separated by ; using the codes below. One bad row and nothing is recorded.", "कॉलम reference_id,comorbidities,notes; कई बीमारियाँ ; से अलग करें, नीचे दिए कोड से। एक भी गलत पंक्ति हो तो कुछ भी दर्ज नहीं होता।";
+    con_sur_file: "CSV file", "CSV फ़ाइल";
+    con_sur_send: "Upload", "अपलोड करें";
+    con_sur_uploaded: "{n} surveys recorded ({c} with a condition).", "{n} सर्वेक्षण दर्ज किए गए ({c} में कोई बीमारी)।";
+    con_sur_upload_failed: "Nothing was recorded. Fix these rows and upload again:", "कुछ भी दर्ज नहीं हुआ। इन पंक्तियों को ठीक करके फिर अपलोड करें:";
+    con_sur_codes: "Condition codes", "बीमारियों के कोड";
+    con_sur_recent: "Recent surveys", "हाल के सर्वेक्षण";
+    con_sur_none: "No surveys yet.", "अभी कोई सर्वेक्षण नहीं।";
+    con_sur_count: "{n} conditions", "{n} बीमारियाँ";
+    // @followup phrases (helper D adds its phrases directly below this line)
+    con_fu_issues_title: "Issues raised", "उठाए गए मुद्दे";
+    con_fu_issues_intro: "Citizens' correction requests and sync conflicts from vaccination sites in your area. Open items first, oldest first.", "आपके क्षेत्र में नागरिकों के सुधार अनुरोध और टीकाकरण स्थलों के सिंक विवाद। खुले मामले पहले, सबसे पुराने पहले।";
+    con_fu_kind: "Kind", "प्रकार";
+    con_fu_correction: "Correction request", "सुधार अनुरोध";
+    con_fu_sync_conflict: "Sync conflict", "सिंक विवाद";
+    con_fu_open: "Open", "खुला";
+    con_fu_decided: "Decided", "निर्णय हो चुका";
+    con_fu_approved: "Approved", "स्वीकृत";
+    con_fu_rejected: "Rejected", "अस्वीकृत";
+    con_fu_accepted: "Accepted (dose recorded)", "स्वीकार (खुराक दर्ज)";
+    con_fu_discarded: "Discarded", "रद्द किया गया";
+    con_fu_no_issues: "No issues match.", "कोई मामला नहीं मिला।";
+    con_fu_filed: "Filed", "दर्ज किया गया";
+    con_fu_what: "About", "विषय";
+    con_fu_facility: "Facility", "केंद्र";
+    con_fu_ref_id: "Reference ID", "संदर्भ आईडी";
+    con_fu_field_name: "Name", "नाम";
+    con_fu_field_birth_year: "Birth year", "जन्म वर्ष";
+    con_fu_field_gender: "Gender", "लिंग";
+    con_fu_field_photo_id: "Photo ID (last 4)", "फ़ोटो पहचान पत्र (अंतिम 4)";
+    con_fu_old_value: "Now", "अभी";
+    con_fu_new_value: "Asked for", "माँगा गया";
+    con_fu_reason: "Citizen's reason", "नागरिक का कारण";
+    con_fu_record: "Site record", "स्थल का रिकॉर्ड";
+    con_fu_dose: "Dose · vaccine · batch", "खुराक · टीका · बैच";
+    con_fu_person: "Person", "व्यक्ति";
+    con_fu_details: "Details", "विवरण";
+    con_fu_decision: "Decision", "निर्णय";
+    con_fu_decided_by: "Decided by", "निर्णय किसने लिया";
+    con_fu_decided_at: "Decided at", "निर्णय का समय";
+    con_fu_note: "Note", "टिप्पणी";
+    con_fu_note_help: "Required: why. For a rejection, the citizen is told by SMS and can see this note.", "आवश्यक: क्यों। अस्वीकृति पर नागरिक को SMS से बताया जाता है और वह यह टिप्पणी देख सकता है।";
+    con_fu_approve: "Approve and reissue certificate", "स्वीकृत करें और प्रमाणपत्र दोबारा जारी करें";
+    con_fu_reject: "Reject", "अस्वीकार करें";
+    con_fu_accept: "Accept (record the dose)", "स्वीकार करें (खुराक दर्ज करें)";
+    con_fu_discard: "Discard", "रद्द करें";
+    con_fu_lists: "Session list", "सत्र सूची";
+    con_fu_list_pdf: "Download PDF", "PDF डाउनलोड करें";
+    con_fu_list_csv: "Download CSV", "CSV डाउनलोड करें";
+    con_fu_draws_title: "Lucky draw", "लकी ड्रॉ";
+    con_fu_draws_intro: "A draw among everyone vaccinated in a district and period. Creating it fixes and publishes the list of card numbers and its SHA-256 hash; the winners are chosen later from a public random seed, so anyone can recompute them.", "किसी ज़िले और अवधि में टीका लगवाने वाले सभी लोगों के बीच ड्रॉ। बनाते ही कार्ड नंबरों की सूची और उसका SHA-256 हैश तय और प्रकाशित हो जाते हैं; विजेता बाद में एक सार्वजनिक यादृच्छिक बीज से चुने जाते हैं, ताकि कोई भी उन्हें दोबारा निकाल सके।";
+    con_fu_new_draw: "New draw", "नया ड्रॉ";
+    con_fu_from: "Vaccinated from", "टीका लगने की शुरुआत";
+    con_fu_to: "Vaccinated until", "टीका लगने का अंत";
+    con_fu_winners: "Winners", "विजेता";
+    con_fu_create_draw: "Fix the entry list", "प्रविष्टि सूची तय करें";
+    con_fu_no_draws: "No draws yet.", "अभी कोई ड्रॉ नहीं।";
+    con_fu_period: "Period", "अवधि";
+    con_fu_entries: "Entries", "प्रविष्टियाँ";
+    con_fu_committed: "Waiting for the seed", "बीज की प्रतीक्षा";
+    con_fu_drawn: "Drawn", "ड्रॉ हो चुका";
+    con_fu_sha256: "SHA-256 of the entry list", "प्रविष्टि सूची का SHA-256";
+    con_fu_entries_file: "Entry list (one card number a line)", "प्रविष्टि सूची (हर पंक्ति में एक कार्ड नंबर)";
+    con_fu_public_link: "Public record", "सार्वजनिक रिकॉर्ड";
+    con_fu_seed: "Public random seed", "सार्वजनिक यादृच्छिक बीज";
+    con_fu_seed_help: "Enter it only after it is published (a lottery result, a drand round), exactly as published. It can be entered once.", "इसे प्रकाशित होने के बाद ही, ठीक वैसा ही दर्ज करें (लॉटरी परिणाम, drand राउंड)। यह केवल एक बार दर्ज हो सकता है।";
+    con_fu_seed_source: "Where the seed was published", "बीज कहाँ प्रकाशित हुआ";
+    con_fu_enter_seed: "Enter the seed and draw", "बीज दर्ज करें और ड्रॉ निकालें";
+    con_fu_result: "Winners (card numbers, in the order drawn)", "विजेता (कार्ड नंबर, निकाले गए क्रम में)";
+    con_fu_no_winners: "Nobody was vaccinated in this district and period.", "इस ज़िले और अवधि में किसी को टीका नहीं लगा।";
+    con_fu_verify: "Check it yourself", "स्वयं जाँचें";
+    con_fu_verify_help: "Download the entry list as entries.txt, then run either command: it prints the list's hash and the winners.", "प्रविष्टि सूची entries.txt के रूप में डाउनलोड करें, फिर कोई भी कमांड चलाएँ: यह सूची का हैश और विजेता दिखाती है।";
+    con_fu_created: "Created", "बनाया गया";
     // Weekdays
     wd_mon: "Mon", "सोम";
     wd_tue: "Tue", "मंगल";
@@ -435,6 +624,22 @@ const HINDI_ERRORS: &[(&str, &str)] = &[
     ("APPOIN0070", "अक्षांश या देशांतर सही नहीं है।"),
     ("VACCIN0001", "यह खुराक पहले ही दर्ज है।"),
     ("PAGE0403", "यह फ़ॉर्म पुराना हो गया है। कृपया पेज दोबारा खोलकर फिर से प्रयास करें।"),
+    ("ADM0020", "CSV या XLSX फ़ाइल अपलोड करें (पुरानी .xls फ़ाइलें नहीं पढ़ी जातीं)।"),
+    ("ADM0021", "फ़ाइल पढ़ी नहीं जा सकी: UTF-8 CSV या XLSX के रूप में सहेजें।"),
+    ("ADM0022", "फ़ाइल में आवश्यक कॉलम नहीं है या कोई कॉलम दो बार है; नमूना फ़ाइल देखें।"),
+    ("ADM0023", "फ़ाइल 100 MB से बड़ी है; इसे बाँटें।"),
+    ("ADM0024", "फ़ाइल में 10 लाख से अधिक पंक्तियाँ हैं; इसे बाँटें।"),
+    ("ADM0025", "फ़ाइल खाली है या उसमें कोई पंक्ति नहीं है।"),
+    ("ADM0026", "कोई फ़ाइल नहीं भेजी गई।"),
+    ("ADM0040", "फ़ाइल CSV होनी चाहिए जिसकी पहली पंक्ति reference_id,comorbidities,notes हो।"),
+    ("ADM0041", "एक अपलोड में अधिकतम 50,000 पंक्तियाँ हो सकती हैं; फ़ाइल को बाँटें।"),
+    ("ADM0042", "इसी नाम या तारीख का एक संस्करण अभी जोड़ा गया है; पेज दोबारा खोलकर फिर से प्रयास करें।"),
+    ("ADM0043", "अनुरोध का JSON अपेक्षित रूप का नहीं है।"),
+    ("ADM0050", "फ़िल्टर सही नहीं है: प्रकार correction, review या all; स्थिति open, closed या all।"),
+    ("ADM0052", "इस मामले पर निर्णय पहले ही हो चुका है।"),
+    ("ADM0053", "स्वीकृत नहीं किया जा सकता: यह फ़ोटो पहचान पत्र अब किसी दूसरे व्यक्ति के रिकॉर्ड में है।"),
+    ("ADM0054", "इस ड्रॉ का बीज पहले ही दर्ज हो चुका है; ड्रॉ केवल एक बार निकलता है।"),
+    ("ADM0055", "सूची की तारीख YYYY-MM-DD रूप में होनी चाहिए।"),
 ];
 
 /// Codes whose English message carries details the Hindi text leaves out.
@@ -594,6 +799,22 @@ mod tests {
             "APPOIN0070",
             "VACCIN0001",
             "PAGE0403",
+            "ADM0020",
+            "ADM0021",
+            "ADM0022",
+            "ADM0023",
+            "ADM0024",
+            "ADM0025",
+            "ADM0026",
+            "ADM0050",
+            "ADM0052",
+            "ADM0053",
+            "ADM0054",
+            "ADM0055",
+            "ADM0040",
+            "ADM0041",
+            "ADM0042",
+            "ADM0043",
         ];
         for code in codes {
             let m = error_message(Lang::Hi, code, "english");

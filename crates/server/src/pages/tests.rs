@@ -23,6 +23,9 @@ use crate::keys::Keys;
 use crate::sms::{GatewayPool, MemoryGateway};
 
 mod console;
+mod console_bulk;
+mod console_followup;
+mod console_policy;
 
 struct Browser {
     app: Router,

@@ -148,9 +148,12 @@ async fn check_everyone(
     let ids: Vec<BeneficiaryId> = people.iter().map(|b| b.id).collect();
     let doses = state.store.list_vaccinations(&ids).await?;
     let appointments = state.store.list_appointments(&ids).await?;
-    let policy = match policy_version.and_then(|v| state.pack.policy(v)) {
+    // The versions in force (the pack's and the console's); a new booking follows the one in
+    // force on the session's date.
+    let policies = state.policy_pack();
+    let policy = match policy_version.and_then(|v| policies.policy(v)) {
         Some(p) => p,
-        None => state.pack.policy_on(state.today()),
+        None => policies.policy_on(session.date),
     };
     for b in people {
         let history: Vec<PastDose> = doses
@@ -180,6 +183,7 @@ async fn check_everyone(
             ApiError::from(e)
         })?;
     }
+    crate::services::admin::policy::check_groups(state, policy, people, session.date).await?;
     Ok(())
 }
 
@@ -233,7 +237,7 @@ pub async fn schedule(
         session_id,
         dose,
         slot,
-        policy_version: state.pack.policy_on(state.today()).version.clone(),
+        policy_version: state.policy_on(session.date).version,
         members: people
             .iter()
             .zip(codes)

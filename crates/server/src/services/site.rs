@@ -134,7 +134,7 @@ pub async fn bundle(state: &AppState, who: &StaffPrincipal, id: SessionId) -> Ap
         }));
     }
     log(state, who, id, "bundle", format!("{} people", roster.len() + walk_ins.len())).await?;
-    let policy = state.pack.policy_on(session.date);
+    let policy = &state.policy_on(session.date);
     let today = state.today();
     Ok(json!({
         "bundle_version": 1,
@@ -270,7 +270,7 @@ pub async fn sync(state: &AppState, who: &StaffPrincipal, upload: SyncUpload) ->
     }
     let started = std::time::Instant::now();
     let n = upload.records.len();
-    match state.store.apply_upload(&upload, std::sync::Arc::clone(&state.pack)).await? {
+    match state.store.apply_upload(&upload, state.policy_pack()).await? {
         UploadOutcome::Applied(answer) => {
             tracing::info!(staff = %who.staff, records = n, ms = started.elapsed().as_millis() as u64, "site upload applied");
             state.metrics.sync_records.with_label_values(&["applied"]).inc_by(n as u64);
@@ -386,7 +386,7 @@ pub async fn resolve_review(
             note,
             &format!("staff:{}", who.staff),
             state.now_ms(),
-            std::sync::Arc::clone(&state.pack),
+            state.policy_pack(),
         )
         .await?;
     Ok(review_json(&resolved))

@@ -146,9 +146,20 @@ pub async fn send_login_otp(state: &AppState, username: &str) -> ApiResult<OtpTx
     let Some(mobile) = staff.mobile.clone() else {
         return Err(ApiError::bad_request("SITE0001", "This login has no mobile number for OTP"));
     };
+    send_scoped_otp(state, &mobile, format!("staff:{}", staff.id)).await
+}
+
+/// Sends a login OTP to a mobile for the login named by `scope` (`staff:<id>`,
+/// `admin:<id>`): the per-mobile daily limit applies, the SMS row is written with the OTP and
+/// handed to the gateway at once.
+pub(crate) async fn send_scoped_otp(
+    state: &AppState,
+    mobile: &tika_domain::mobile::Mobile,
+    scope: String,
+) -> ApiResult<OtpTxnId> {
     let now = state.clock.now();
     let day_ago = (now - chrono::Duration::hours(24)).timestamp_millis();
-    if state.store.count_otps_since(&mobile, day_ago).await?
+    if state.store.count_otps_since(mobile, day_ago).await?
         >= u64::from(state.config.otp_per_mobile_per_day)
     {
         return Err(ApiError::TooManyRequests {
@@ -163,7 +174,7 @@ pub async fn send_login_otp(state: &AppState, username: &str) -> ApiResult<OtpTx
     };
     let id = OtpTxnId::new();
     let now_ms = now.timestamp_millis();
-    let message = crate::services::notifications::otp_message(state, &mobile, &otp, now_ms).await?;
+    let message = crate::services::notifications::otp_message(state, mobile, &otp, now_ms).await?;
     let message_id = message.id;
     state
         .store
@@ -171,7 +182,7 @@ pub async fn send_login_otp(state: &AppState, username: &str) -> ApiResult<OtpTx
             id,
             mobile: mobile.clone(),
             otp_hash: state.keys.hash_otp(&sha256_hex(&otp)),
-            scope: format!("staff:{}", staff.id),
+            scope,
             created_at_ms: now_ms,
             message: Some(message),
         })
@@ -182,16 +193,32 @@ pub async fn send_login_otp(state: &AppState, username: &str) -> ApiResult<OtpTx
 
 /// Confirms a login OTP (sent in clear, 6 digits).
 pub async fn confirm_login_otp(state: &AppState, txn_id: &str, otp: &str) -> ApiResult<StaffLogin> {
+    let staff_id: StaffId = confirm_scoped_otp(state, txn_id, otp, "staff:").await?;
+    let staff = state.store.find_staff(staff_id).await?;
+    if !staff.active {
+        return Err(wrong_login());
+    }
+    issue(state, staff)
+}
+
+/// Checks and consumes a login OTP whose scope starts with `prefix`; answers the id after it.
+/// Wrong codes count towards the transaction's attempts; a code logs in once.
+pub(crate) async fn confirm_scoped_otp<T: std::str::FromStr>(
+    state: &AppState,
+    txn_id: &str,
+    otp: &str,
+    prefix: &str,
+) -> ApiResult<T> {
     let invalid =
         || ApiError::bad_request("USRAUT0013", "Invalid transaction id; please request a new OTP");
-    let id: OtpTxnId = txn_id.parse().map_err(|_| invalid())?;
+    let id: OtpTxnId = txn_id.trim().parse().map_err(|_| invalid())?;
     let txn = match state.store.find_otp(id).await {
         Ok(t) => t,
         Err(StorageError::NotFound) => return Err(invalid()),
         Err(e) => return Err(e.into()),
     };
-    let staff_id: StaffId =
-        txn.scope.strip_prefix("staff:").and_then(|s| s.parse().ok()).ok_or_else(invalid)?;
+    let subject: T =
+        txn.scope.strip_prefix(prefix).and_then(|s| s.parse().ok()).ok_or_else(invalid)?;
     let now = state.clock.now();
     let matches = ct_eq(&state.keys.hash_otp(&sha256_hex(otp.trim())), &txn.otp_hash);
     let rules = OtpTxnState {
@@ -210,11 +237,7 @@ pub async fn confirm_login_otp(state: &AppState, txn_id: &str, otp: &str) -> Api
         Err(StorageError::NotFound) => return Err(tika_domain::otp::OtpError::Used.into()),
         Err(e) => return Err(e.into()),
     }
-    let staff = state.store.find_staff(staff_id).await?;
-    if !staff.active {
-        return Err(wrong_login());
-    }
-    issue(state, staff)
+    Ok(subject)
 }
 
 fn issue(state: &AppState, staff: Staff) -> ApiResult<StaffLogin> {

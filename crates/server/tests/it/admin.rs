@@ -49,6 +49,16 @@ fn at_bkc() -> Area {
 
 /// Creates an official in the store, as `tika admin create` does.
 async fn add_admin(app: &TestApp, username: &str, area: Area) -> AdminId {
+    add_admin_with_mobile(app, username, area, None).await
+}
+
+/// Creates an official with (or without) a mobile for login codes.
+async fn add_admin_with_mobile(
+    app: &TestApp,
+    username: &str,
+    area: Area,
+    mobile: Option<Mobile>,
+) -> AdminId {
     let id = AdminId::new();
     let audit = Change {
         id: uuid::Uuid::now_v7(),
@@ -66,7 +76,7 @@ async fn add_admin(app: &TestApp, username: &str, area: Area) -> AdminId {
                 id,
                 username: Username::parse(username).unwrap(),
                 name: format!("Official {username}"),
-                mobile: None,
+                mobile,
                 area,
                 password_hash: password_hash(),
                 created_by: None,
@@ -171,6 +181,109 @@ fn weekdays_for_four_weeks(app: &TestApp) -> Value {
 }
 
 // --- login, lockout, expiry -------------------------------------------------------------------
+
+async fn officials_can_log_in_with_a_code_sent_to_their_mobile(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let phone = mobile(700);
+    let id = add_admin_with_mobile(
+        &app,
+        "code.official",
+        mumbai(),
+        Some(Mobile::parse(&phone).unwrap()),
+    )
+    .await;
+    let res = app
+        .post(format!("{API}/login/otp"))
+        .json(&json!({ "username": "code.official" }))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let txn = res.json()["txnId"].as_str().unwrap().to_owned();
+    let otp = app.otp_sent_to(&phone);
+    let confirm = |otp: String| {
+        app.post(format!("{API}/login/otp/confirm")).json(&json!({ "txnId": txn, "otp": otp }))
+    };
+    let wrong = if otp == "000000" { "111111" } else { "000000" };
+    confirm(wrong.to_owned()).send().await.assert_error(StatusCode::BAD_REQUEST, "USRAUT0014");
+    let res = confirm(otp.clone()).send().await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let v = res.json();
+    assert_eq!(v["admin"]["id"], json!(id.to_string()));
+    let token = v["token"].as_str().unwrap().to_owned();
+    let me = get(&app, &token, "/me").await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.text());
+    // A code logs in once.
+    confirm(otp).send().await.assert_error(StatusCode::BAD_REQUEST, "USRAUT0017");
+
+    // Unknown username, no mobile, deactivated: one refusal, and no SMS leaves.
+    let sent = app.sms.sent().len();
+    add_admin(&app, "no.mobile", mumbai()).await;
+    let gone = add_admin_with_mobile(
+        &app,
+        "gone.official",
+        mumbai(),
+        Some(Mobile::parse(&mobile(701)).unwrap()),
+    )
+    .await;
+    let audit = Change {
+        id: uuid::Uuid::now_v7(),
+        at_ms: app.now().timestamp_millis(),
+        actor: "cli".into(),
+        action: "admin.deactivate".into(),
+        subject: format!("admin:{gone}"),
+        place: None,
+        before: None,
+        after: None,
+    };
+    app.store.set_admin_active(gone, false, &audit).await.unwrap();
+    for name in ["no.mobile", "gone.official", "nobody.here"] {
+        app.post(format!("{API}/login/otp"))
+            .json(&json!({ "username": name }))
+            .send()
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "ADM0007");
+    }
+    assert_eq!(app.sms.sent().len(), sent);
+}
+
+async fn sms_delivery_is_counted_by_district_inside_the_area(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let (token, reference) = app.citizen(80).await;
+    app.book(&token, app.s.next_week, 1, &[&reference]).await;
+    while tika_server::services::notifications::planner::plan_pending(&app.state, 500)
+        .await
+        .unwrap()
+        > 0
+    {}
+    let (mumbai_official, _) = official(&app, "mumbai.msgs", mumbai()).await;
+    let (pune_official, _) = official(&app, "pune.msgs", pune()).await;
+    let (national, _) = official(&app, "nation.msgs", Area::National).await;
+    let rows = |res: Resp| {
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+        res.json()["rows"].as_array().unwrap().clone()
+    };
+    // The booking's confirmation and its reminder are about a Mumbai Suburban session.
+    let mumbai_rows = rows(get(&app, &mumbai_official, "/messages/stats?days=7").await);
+    assert!(
+        mumbai_rows.iter().all(|r| r["district_id"] == json!(MUMBAI_SUBURBAN)),
+        "{mumbai_rows:?}"
+    );
+    let total: u64 = mumbai_rows.iter().map(|r| r["total"].as_u64().unwrap()).sum();
+    assert_eq!(total, 2, "{mumbai_rows:?}");
+    // Another district sees none of them.
+    assert!(rows(get(&app, &pune_official, "/messages/stats").await).is_empty());
+    // The national official sees the district and the login OTPs (about no session).
+    let all = rows(get(&app, &national, "/messages/stats?days=30").await);
+    assert!(all.iter().any(|r| r["district_id"] == json!(MUMBAI_SUBURBAN)), "{all:?}");
+    assert!(all.iter().any(|r| r["district_id"].is_null()), "{all:?}");
+    let zero = get(&app, &national, "/messages/stats?days=0").await;
+    assert_eq!(zero.status, StatusCode::BAD_REQUEST, "{}", zero.text());
+    assert_eq!(zero.json()["errorCode"], "ADM0001");
+    assert_eq!(zero.json()["fields"][0]["field"], "days");
+    get(&app, &national, "/messages/stats?days=x")
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "ADM0002");
+}
 
 async fn login_answers_one_message_for_unknown_wrong_and_deactivated(backend: Backend) {
     let app = TestApp::new(backend).await;
@@ -904,6 +1017,8 @@ async fn a_facility_official_works_only_at_their_facility(backend: Backend) {
 }
 
 on_both_backends!(
+    officials_can_log_in_with_a_code_sent_to_their_mobile,
+    sms_delivery_is_counted_by_district_inside_the_area,
     login_answers_one_message_for_unknown_wrong_and_deactivated,
     five_wrong_passwords_lock_the_login_for_fifteen_minutes,
     console_logins_expire_when_idle_and_after_twelve_hours,

@@ -8,6 +8,10 @@ mod harness;
 mod schema;
 
 mod admin;
+mod admin_assign;
+mod admin_bulk;
+mod admin_followup;
+mod admin_policy;
 mod beneficiaries;
 mod booking;
 mod certificates;

@@ -1,12 +1,16 @@
 //! The sqlx implementation of [`Store`](crate::Store) for SQLite and PostgreSQL.
 
 mod accounts;
+mod assign;
 mod bookings;
+mod bulk;
 mod certificates;
 mod console;
+mod followup;
 mod messages;
 mod people;
 mod places;
+mod policy;
 mod site;
 mod sync;
 

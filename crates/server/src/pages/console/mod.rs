@@ -9,6 +9,7 @@
 //! | route | what |
 //! |---|---|
 //! | `GET/POST /console/login`, `POST /console/logout` | password login |
+//! | `POST /console/login/otp`, `POST /console/login/otp/confirm` | login with a code by SMS |
 //! | `GET /console` | who you are, your area, links |
 //! | `GET/POST /console/password` | change the password |
 //! | `GET /console/facilities`, `GET/POST /console/facilities/new` | list, search, create |
@@ -19,10 +20,16 @@
 //! | `POST /console/facilities/{id}/sessions/{session}/{edit,cancel,move}` | session changes |
 //! | `GET/POST /console/admins`, `POST /console/admins/{id}/active` | officials of the area |
 //! | `GET /console/audit` | the audit log, filtered, paged by time |
+//! | `GET /console/messages?days=` | SMS delivery by district and gateway |
 
 mod admins;
+mod assign;
 mod audit;
+mod bulk;
 mod facilities;
+mod followup;
+mod messages;
+mod policy;
 mod sessions;
 
 use askama::Template;
@@ -57,6 +64,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/console", get(home))
         .route("/console/", get(|| async { redirect("/console") }))
         .route("/console/login", get(login_form).post(login))
+        .route("/console/login/otp", post(login_otp))
+        .route("/console/login/otp/confirm", post(login_otp_confirm))
         .route("/console/logout", post(logout))
         .route("/console/password", get(password_form).post(change_password))
         .route("/console/facilities", get(facilities::list))
@@ -72,6 +81,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/console/admins", get(admins::list).post(admins::create))
         .route("/console/admins/{id}/active", post(admins::set_active))
         .route("/console/audit", get(audit::list))
+        .route("/console/messages", get(messages::list))
+        .merge(bulk::router())
+        .merge(assign::router())
+        .merge(policy::router())
+        .merge(followup::router())
         .route(
             "/static/console.css",
             get(|| async { asset(CONSOLE_CSS, "text/css; charset=utf-8") }),
@@ -110,6 +124,13 @@ pub(crate) struct Who {
     pub(crate) can_manage_staff: bool,
     pub(crate) can_manage_admins: bool,
     pub(crate) can_read_audit: bool,
+    pub(crate) can_import: bool,
+    pub(crate) can_assign: bool,
+    pub(crate) can_change_policy: bool,
+    pub(crate) can_run_draw: bool,
+    pub(crate) can_record_survey: bool,
+    pub(crate) can_review_issues: bool,
+    pub(crate) can_session_lists: bool,
 }
 
 /// What the console layout (`console_base.html`) shows.
@@ -134,7 +155,8 @@ pub(crate) struct ConsoleLayout {
 impl ConsoleLayout {
     /// Whether the official may do something at all (to hide links and forms; the services
     /// decide): `create_facilities`, `activate_facilities`, `edit_facilities`, `plan`,
-    /// `staff`, `admins`, `audit`.
+    /// `staff`, `admins`, `audit`, `import`, `assign`, `policy`, `draw`, `survey`, `issues`,
+    /// `lists`.
     pub(crate) fn can(&self, what: &str) -> bool {
         let Some(w) = &self.who else { return false };
         match what {
@@ -145,6 +167,13 @@ impl ConsoleLayout {
             "staff" => w.can_manage_staff,
             "admins" => w.can_manage_admins,
             "audit" => w.can_read_audit,
+            "import" => w.can_import,
+            "assign" => w.can_assign,
+            "policy" => w.can_change_policy,
+            "draw" => w.can_run_draw,
+            "survey" => w.can_record_survey,
+            "issues" => w.can_review_issues,
+            "lists" => w.can_session_lists,
             _ => false,
         }
     }
@@ -237,6 +266,13 @@ fn who_of(state: &AppState, lang: Lang, t: &Texts, p: &AdminPrincipal) -> Who {
         can_manage_staff: level.can(Capability::ManageStaff),
         can_manage_admins: level.can(Capability::ManageAdmins),
         can_read_audit: level.can(Capability::ReadAudit),
+        can_import: level.can(Capability::ImportPeople),
+        can_assign: level.can(Capability::AssignPeople),
+        can_change_policy: level.can(Capability::ChangePolicy),
+        can_run_draw: level.can(Capability::RunDraw),
+        can_record_survey: level.can(Capability::RecordSurvey),
+        can_review_issues: level.can(Capability::ReviewIssues),
+        can_session_lists: level.can(Capability::SessionLists),
     }
 }
 
@@ -658,44 +694,122 @@ async fn login(con: Con, FormFields(form): FormFields) -> PageResult {
     let username = form.text("username");
     let password = form.raw("password");
     match admin::login(&con.state, &username, &password).await {
-        Ok(ok) => {
-            let mut res = redirect(next.as_deref().unwrap_or("/console"));
-            if let Some(v) = console_cookie(
-                &ok.token.token,
-                seconds_until(&con.state, ok.token.expires_at_ms),
-                con.env.secure,
-            ) {
-                res.headers_mut().append(header::SET_COOKIE, v);
-            }
-            Ok(super::context::with_flash(res, "con_in", None, con.env.secure))
-        }
+        Ok(ok) => Ok(logged_in(&con, &ok, next.as_deref())),
         Err(e) => {
-            let (status, text) = match &e {
-                ApiError::TooManyRequests { .. } => {
-                    (StatusCode::TOO_MANY_REQUESTS, con.t.con_locked)
-                }
-                ApiError::Unauthenticated
-                | ApiError::BadRequest { .. }
-                | ApiError::Forbidden { .. } => (StatusCode::BAD_REQUEST, con.t.con_login_failed),
-                _ => return Err(e.into()),
-            };
-            let detail = (con.lang == Lang::Hi || text == con.t.con_locked).then(|| e.message());
+            let (status, error, retry) = refusal(&con, e, con.t.con_login_failed)?;
             let page = LoginPage {
                 l: con.layout.clone(),
                 username,
                 next: next.unwrap_or_default(),
-                error: Some(Message {
-                    text: text.to_owned(),
-                    detail: detail.filter(|d| d != text),
-                }),
+                error: Some(error),
             };
-            let mut res = con.render_status(status, &page)?;
-            if let ApiError::TooManyRequests { retry_after_secs, .. } = e
-                && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
-            {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            Ok(res)
+            with_retry(con.render_status(status, &page)?, retry)
+        }
+    }
+}
+
+/// The answer to a successful login (password or code): the cookie, then the page asked for.
+fn logged_in(con: &Con, ok: &admin::ConsoleLogin, next: Option<&str>) -> Response {
+    let mut res = redirect(next.unwrap_or("/console"));
+    if let Some(v) = console_cookie(
+        &ok.token.token,
+        seconds_until(&con.state, ok.token.expires_at_ms),
+        con.env.secure,
+    ) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    super::context::with_flash(res, "con_in", None, con.env.secure)
+}
+
+/// How a refused login is shown: 429 with the lock message, else 400 with `generic` (and the
+/// service's own words in Hindi pages or when they say more); anything else is a page error.
+fn refusal(
+    con: &Con,
+    e: ApiError,
+    generic: &'static str,
+) -> Result<(StatusCode, Message, Option<u64>), PageError> {
+    let (status, text) = match &e {
+        ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, con.t.con_locked),
+        ApiError::Unauthenticated | ApiError::BadRequest { .. } | ApiError::Forbidden { .. } => {
+            (StatusCode::BAD_REQUEST, generic)
+        }
+        _ => return Err(e.into()),
+    };
+    let detail =
+        (con.lang == Lang::Hi || text == con.t.con_locked || generic != con.t.con_login_failed)
+            .then(|| e.message());
+    let retry = match e {
+        ApiError::TooManyRequests { retry_after_secs, .. } => Some(retry_after_secs),
+        _ => None,
+    };
+    Ok((status, Message { text: text.to_owned(), detail: detail.filter(|d| d != text) }, retry))
+}
+
+fn with_retry(mut res: Response, retry_after_secs: Option<u64>) -> PageResult {
+    if let Some(secs) = retry_after_secs
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "console_login_otp.html")]
+struct OtpPage {
+    l: ConsoleLayout,
+    username: String,
+    next: String,
+    txn: String,
+    sent: String,
+    error: Option<Message>,
+}
+
+/// `POST /console/login/otp`: sends a login code to the official's mobile, then asks for it.
+async fn login_otp(con: Con, FormFields(form): FormFields) -> PageResult {
+    con.check_csrf(&form)?;
+    let next = console_next(form.get("next")).unwrap_or_default();
+    let username = form.text("username");
+    match admin::send_login_otp(&con.state, &username).await {
+        Ok(txn) => {
+            let sent = i18n::fill(con.t.con_otp_sent, &[("username", &username)]);
+            con.render(&OtpPage {
+                l: con.layout.clone(),
+                username,
+                next,
+                txn: txn.to_string(),
+                sent,
+                error: None,
+            })
+        }
+        Err(e) => {
+            let (status, error, retry) = refusal(&con, e, con.t.con_otp_refused)?;
+            let page = LoginPage { l: con.layout.clone(), username, next, error: Some(error) };
+            with_retry(con.render_status(status, &page)?, retry)
+        }
+    }
+}
+
+/// `POST /console/login/otp/confirm`: logs in with the code.
+async fn login_otp_confirm(con: Con, FormFields(form): FormFields) -> PageResult {
+    con.check_csrf(&form)?;
+    let next = console_next(form.get("next"));
+    let username = form.text("username");
+    let txn = form.text("txn");
+    match admin::confirm_login_otp(&con.state, &txn, &form.text("otp")).await {
+        Ok(ok) => Ok(logged_in(&con, &ok, next.as_deref())),
+        Err(e) => {
+            let (status, error, retry) = refusal(&con, e, con.t.con_otp_failed)?;
+            let sent = i18n::fill(con.t.con_otp_sent, &[("username", &username)]);
+            let page = OtpPage {
+                l: con.layout.clone(),
+                username,
+                next: next.unwrap_or_default(),
+                txn,
+                sent,
+                error: Some(error),
+            };
+            with_retry(con.render_status(status, &page)?, retry)
         }
     }
 }

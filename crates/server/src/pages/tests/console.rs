@@ -13,13 +13,22 @@ const PASSWORD: &str = "console pass 2026";
 
 /// Stores an official directly (as the CLI and the demo do).
 async fn official(b: &Browser, username: &str, area: Area) {
+    official_with_mobile(b, username, area, None).await;
+}
+
+async fn official_with_mobile(
+    b: &Browser,
+    username: &str,
+    area: Area,
+    mobile: Option<tika_domain::mobile::Mobile>,
+) {
     let id = AdminId::new();
     let now = b.state.clock.now().timestamp_millis();
     let new = NewAdmin {
         id,
         username: Username::parse(username).unwrap(),
         name: format!("Officer {username}"),
-        mobile: None,
+        mobile,
         area,
         password_hash: crate::services::staff::hash_password(PASSWORD).unwrap(),
         created_by: None,
@@ -446,4 +455,59 @@ async fn changing_the_password_ends_the_login() {
         )
         .await;
     assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+}
+
+#[tokio::test]
+async fn an_official_logs_in_with_a_code_sent_by_sms() {
+    let mut b = console_browser().await;
+    let area = district_of(&b, 110_001);
+    let mobile = tika_domain::mobile::Mobile::parse("9876543210").unwrap();
+    official_with_mobile(&b, "code.user", area, Some(mobile)).await;
+    let form = b.get("/console/login").await;
+    assert!(form.body.contains("id=\"otp-form\""), "{}", form.body);
+
+    // No code for a login without a mobile: the password form again, with the reason.
+    let refused =
+        b.post("/console/login/otp", &[("csrf", &form.csrf()), ("username", "delhi.admin")]).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("No login code can be sent"), "{}", refused.body);
+
+    let ask =
+        b.post("/console/login/otp", &[("csrf", &form.csrf()), ("username", "code.user")]).await;
+    assert_eq!(ask.status, StatusCode::OK, "{}", ask.body);
+    assert!(ask.body.contains("id=\"otp-confirm-form\""), "{}", ask.body);
+    let txn = between(&ask.body, "name=\"txn\" value=\"", "\"").to_owned();
+    assert!(!txn.is_empty());
+    let wrong = b
+        .post(
+            "/console/login/otp/confirm",
+            &[("csrf", &ask.csrf()), ("txn", &txn), ("username", "code.user"), ("otp", "000000")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+    assert!(wrong.body.contains("The code was not accepted"), "{}", wrong.body);
+    let done = b
+        .post(
+            "/console/login/otp/confirm",
+            &[("csrf", &ask.csrf()), ("txn", &txn), ("username", "code.user"), ("otp", "123456")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let home = b.get("/console").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Officer code.user"), "{}", home.body);
+}
+
+#[tokio::test]
+async fn the_sms_delivery_page_shows_the_area_in_both_languages() {
+    let mut b = console_browser().await;
+    let page = log_in(&mut b, "delhi.admin").await;
+    assert!(page.body.contains("id=\"nav-messages\""), "{}", page.body);
+    let list = b.get("/console/messages?days=30").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(list.body.contains("SMS delivery"), "{}", list.body);
+    assert!(list.body.contains("No messages in this period."), "{}", list.body);
+    let hindi = b.get("/console/messages?lang=hi").await;
+    assert_eq!(hindi.status, StatusCode::OK);
+    assert!(hindi.body.contains("SMS डिलीवरी"), "{}", hindi.body);
 }

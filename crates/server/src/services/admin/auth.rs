@@ -13,7 +13,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tika_domain::admin::{Area, ConsoleSessionPolicy};
-use tika_domain::ids::AdminId;
+use tika_domain::ids::{AdminId, OtpTxnId};
 use tika_domain::staff::{Username, check_password};
 use tika_storage::{Admin, StorageError};
 
@@ -138,6 +138,58 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResul
     }
     let token = issue(state, &admin, now.timestamp(), now)?;
     tracing::info!(admin = %admin.id, level = %admin.area.level(), "official logged in");
+    Ok(ConsoleLogin { token, admin })
+}
+
+/// Sends a login code to the official's mobile (the alternative to the password).  An unknown
+/// username, a deactivated account and an account without a mobile get the same refusal
+/// (`ADM0007`) and no SMS; a locked account stays locked (429).
+pub async fn send_login_otp(state: &AppState, username: &str) -> ApiResult<OtpTxnId> {
+    let refused = || {
+        ApiError::bad_request(
+            "ADM0007",
+            "No login code can be sent for this username; log in with the password",
+        )
+    };
+    let username = Username::parse(username).map_err(|_| refused())?;
+    let admin = match state.store.find_admin_by_username(&username).await {
+        Ok(a) if a.active => a,
+        Ok(_) | Err(StorageError::NotFound) => return Err(refused()),
+        Err(e) => return Err(e.into()),
+    };
+    if admin.locked_until_ms > state.clock.now().timestamp_millis() {
+        return Err(locked());
+    }
+    let Some(mobile) = admin.mobile.clone() else { return Err(refused()) };
+    let id = crate::services::staff::send_scoped_otp(state, &mobile, format!("admin:{}", admin.id))
+        .await?;
+    tracing::info!(admin = %admin.id, "console login code sent");
+    Ok(id)
+}
+
+/// Logs an official in with the code sent by [`send_login_otp`] (one use, limited attempts,
+/// expires like every OTP); a deactivated or locked account is refused even with a right code.
+pub async fn confirm_login_otp(
+    state: &AppState,
+    txn_id: &str,
+    otp: &str,
+) -> ApiResult<ConsoleLogin> {
+    let id: AdminId =
+        crate::services::staff::confirm_scoped_otp(state, txn_id, otp, "admin:").await?;
+    let admin = match state.store.find_admin(id).await {
+        Ok(a) if a.active => a,
+        Ok(_) | Err(StorageError::NotFound) => return Err(wrong_login()),
+        Err(e) => return Err(e.into()),
+    };
+    let now = state.clock.now();
+    if admin.locked_until_ms > now.timestamp_millis() {
+        return Err(locked());
+    }
+    if admin.failed_logins > 0 {
+        state.store.set_admin_login_state(admin.id, 0, 0).await?;
+    }
+    let token = issue(state, &admin, now.timestamp(), now)?;
+    tracing::info!(admin = %admin.id, level = %admin.area.level(), "official logged in with a code");
     Ok(ConsoleLogin { token, admin })
 }
 

@@ -12,15 +12,21 @@
 //! [`AdminLevel::can`]: tika_domain::admin::AdminLevel::can
 
 mod admins;
+pub mod assign;
 mod audit;
 mod auth;
+pub mod bulk;
 mod facilities;
+pub mod followup;
+pub mod messages;
+pub mod policy;
 mod sessions;
 
 pub use admins::{NewAdminForm, create_admin, list_admins, set_admin_active};
 pub use audit::{AuditQuery, MAX_LIMIT as AUDIT_MAX_LIMIT, audit};
 pub use auth::{
-    AdminPrincipal, ConsoleLogin, ConsoleToken, change_password, login, logout, verify,
+    AdminPrincipal, ConsoleLogin, ConsoleToken, change_password, confirm_login_otp, login, logout,
+    send_login_otp, verify,
 };
 pub use facilities::{
     PAGE_SIZE as FACILITY_PAGE_SIZE, StaffForm, create_facility, create_staff, facility,

@@ -25,7 +25,7 @@ use tika_storage::{
 use crate::state::AppState;
 
 /// The events that tell someone something.
-pub const EVENT_KINDS: [&str; 8] = [
+pub const EVENT_KINDS: [&str; 9] = [
     "beneficiary.registered",
     "appointment.booked",
     "appointment.rescheduled",
@@ -34,6 +34,7 @@ pub const EVENT_KINDS: [&str; 8] = [
     "session.cancelled",
     "certificate.issued",
     "correction.approved",
+    "correction.rejected",
 ];
 
 /// Events planned concurrently (their reads overlap; the plans are written together).
@@ -141,6 +142,7 @@ struct CertificateIssued {
     kind: String,
 }
 
+/// `correction.approved` and `correction.rejected`.
 #[derive(Deserialize)]
 struct CorrectionApproved {
     beneficiary_id: BeneficiaryId,
@@ -213,6 +215,12 @@ async fn plan_event(state: &AppState, event: &OutboxEvent) -> Result<MessagePlan
             let person = plan.person(p.beneficiary_id).await?;
             let link = plan.link("account");
             plan.tell(&person, MessageKind::CorrectionApproved, &[("link", &link)], None).await?;
+        }
+        "correction.rejected" => {
+            let p: CorrectionApproved = serde_json::from_str(&event.payload)?;
+            let person = plan.person(p.beneficiary_id).await?;
+            let link = plan.link("account");
+            plan.tell(&person, MessageKind::CorrectionRejected, &[("link", &link)], None).await?;
         }
         other => return Err(PlanError::Gone(format!("not a notification event: {other}"))),
     }

@@ -1,0 +1,325 @@
+//! Assignment runs through the console API (`/api/admin/v1/assignments`): a run sends listed
+//! people to the nearest facility with a free seat in priority order without going past
+//! capacity, books them (appointments the citizens see), explains everyone left out, does not
+//! book anyone twice when run again, stays inside the official's district, and is refused to a
+//! facility-level official.
+
+use std::sync::OnceLock;
+
+use axum::http::{Method, StatusCode};
+use chrono::Duration;
+use serde_json::{Value, json};
+use tika_domain::admin::Area;
+use tika_domain::ids::{
+    AccountId, AdminId, BeneficiaryId, BeneficiaryRef, CenterId, DistrictId, SessionId, StateId,
+};
+use tika_domain::mobile::Mobile;
+use tika_domain::session::{AgeLimits, Slot};
+use tika_domain::staff::Username;
+use tika_domain::vaccine::VaccineCode;
+use tika_server::services::staff::hash_password;
+use tika_storage::{
+    Backend, Change, ListedPersonRecord, NewAdmin, NewBeneficiaryRecord, NewSession, Occupation,
+};
+use tika_test_support::on_both_backends;
+
+use crate::harness::{
+    BKC, BKC_PIN, KURLA, MAHARASHTRA, MUMBAI_SUBURBAN, PUNE, Resp, TestApp, mobile,
+};
+
+const API: &str = "/api/admin/v1";
+const PASSWORD: &str = "Console-2026-pass";
+
+fn password_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password(PASSWORD).unwrap()).clone()
+}
+
+async fn official(app: &TestApp, username: &str, area: Area) -> String {
+    let id = AdminId::new();
+    let audit = Change {
+        id: uuid::Uuid::now_v7(),
+        at_ms: app.now().timestamp_millis(),
+        actor: "cli".into(),
+        action: "admin.create".into(),
+        subject: format!("admin:{id}"),
+        place: None,
+        before: None,
+        after: None,
+    };
+    let new = NewAdmin {
+        id,
+        username: Username::parse(username).unwrap(),
+        name: format!("Official {username}"),
+        mobile: None,
+        area,
+        password_hash: password_hash(),
+        created_by: None,
+        created_at_ms: app.now().timestamp_millis(),
+    };
+    app.store.create_admin(&new, &audit).await.unwrap();
+    let res = app
+        .post(format!("{API}/login"))
+        .json(&json!({ "username": username, "password": PASSWORD }))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    res.json()["token"].as_str().unwrap().to_owned()
+}
+
+async fn call(app: &TestApp, method: Method, token: &str, path: &str, body: Option<Value>) -> Resp {
+    let mut c = app.call(method, format!("{API}{path}")).bearer(token);
+    if let Some(b) = body {
+        c = c.json(&b);
+    }
+    c.send().await
+}
+
+#[track_caller]
+fn ok(res: &Resp, status: StatusCode) -> Value {
+    assert_eq!(res.status, status, "{}", res.text());
+    res.json()
+}
+
+fn mumbai() -> Area {
+    Area::District { state: StateId(MAHARASHTRA), district: DistrictId(MUMBAI_SUBURBAN) }
+}
+
+/// A COVISHIELD session tomorrow with `seats` first-dose seats.
+fn session(center: i64, app: &TestApp, seats: u32) -> NewSession {
+    NewSession {
+        id: SessionId::new(),
+        center_id: CenterId(center),
+        date: app.today + Duration::days(1),
+        vaccine: VaccineCode::parse("COVISHIELD").unwrap(),
+        ages: AgeLimits { min: 18, max: None },
+        fee: "0".into(),
+        capacity_dose1: seats,
+        capacity_dose2: 0,
+        slots: Slot::split(9 * 60, 17 * 60, 2),
+        updated_at_ms: app.now().timestamp_millis(),
+    }
+}
+
+/// Lists a person posted at BKC's pincode; returns (beneficiary, reference id).
+async fn list(
+    app: &TestApp,
+    n: u32,
+    occupation: Occupation,
+    district: i64,
+) -> (BeneficiaryId, String) {
+    let beneficiary = NewBeneficiaryRecord {
+        id: BeneficiaryId::new(),
+        reference_id: BeneficiaryRef::from_random(u64::from(n) * 7_919 + 13),
+        account_id: AccountId::new(),
+        name: "Listed Person".into(),
+        birth_year: 1980,
+        gender_id: 1,
+        photo_id_type: 1,
+        photo_id_hash: format!("assign-test-{n}"),
+        photo_id_last4: format!("{:04}", n),
+        comorbidity: false,
+        created_at_ms: app.now().timestamp_millis(),
+    };
+    let out = (beneficiary.id, beneficiary.reference_id.as_str().to_owned());
+    let rec = ListedPersonRecord {
+        list_key: format!("1:assign-test-{n}"),
+        mobile: Mobile::parse(&mobile(700 + n)).unwrap(),
+        beneficiary,
+        occupation,
+        employer: String::new(),
+        employee_id: String::new(),
+        posting_center: None,
+        posting_pincode: Some(BKC_PIN),
+        home_pincode: None,
+        state: StateId(MAHARASHTRA),
+        district: DistrictId(district),
+    };
+    let o = app
+        .store
+        .upsert_listed_people(None, vec![rec], app.now().timestamp_millis())
+        .await
+        .unwrap();
+    assert_eq!(o.inserted, 1, "{o:?}");
+    out
+}
+
+/// Starts a run for tomorrow's COVISHIELD sessions and waits for it to end.
+async fn run_and_wait(app: &TestApp, token: &str) -> Value {
+    let tomorrow = (app.today + Duration::days(1)).to_string();
+    let body =
+        json!({ "basis": "posting", "date_from": tomorrow, "vaccine": "COVISHIELD", "max_km": 30 });
+    let started =
+        ok(&call(app, Method::POST, token, "/assignments", Some(body)).await, StatusCode::ACCEPTED);
+    let id = started["run_id"].as_str().unwrap().to_owned();
+    for _ in 0..200 {
+        let r = ok(
+            &call(app, Method::GET, token, &format!("/assignments/{id}"), None).await,
+            StatusCode::OK,
+        );
+        if r["status"] != "running" {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the run did not finish");
+}
+
+async fn a_run_books_the_nearest_seats_by_priority_and_explains_the_rest(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    // BKC has one seat, Kurla (a little farther from BKC's pincode) two.
+    let bkc = session(BKC, &app, 1);
+    let kurla = session(KURLA, &app, 2);
+    let (bkc_id, kurla_id) = (bkc.id, kurla.id);
+    app.store.insert_sessions(&[bkc, kurla]).await.unwrap();
+    let other = list(&app, 1, Occupation::Other, MUMBAI_SUBURBAN).await;
+    let frontline = list(&app, 2, Occupation::FrontlineWorker, MUMBAI_SUBURBAN).await;
+    let health = list(&app, 3, Occupation::HealthWorker, MUMBAI_SUBURBAN).await;
+    let late = list(&app, 4, Occupation::Other, MUMBAI_SUBURBAN).await;
+    let pune_person = list(&app, 5, Occupation::HealthWorker, PUNE).await;
+    let token = official(&app, "mumbai.assign", mumbai()).await;
+
+    let run = run_and_wait(&app, &token).await;
+    assert_eq!(run["status"], "done", "{run}");
+    assert_eq!(
+        (run["people"].as_u64(), run["assigned"].as_u64(), run["unassigned"].as_u64()),
+        (Some(4), Some(3), Some(1))
+    );
+    let id = run["run_id"].as_str().unwrap().to_owned();
+    let rows = ok(
+        &call(&app, Method::GET, &token, &format!("/assignments/{id}/rows"), None).await,
+        StatusCode::OK,
+    );
+    let rows = rows["rows"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 4);
+    let row = |r: &str| rows.iter().find(|x| x["reference_id"] == r).unwrap().clone();
+    // The health worker goes first and gets the nearest seat (BKC); then the frontline worker,
+    // then the others by age and id, at Kurla; the last one finds everything full.
+    assert_eq!(row(&health.1)["center_id"], BKC);
+    assert_eq!(row(&health.1)["seq"], 0);
+    assert_eq!(row(&frontline.1)["center_id"], KURLA);
+    assert_eq!(row(&frontline.1)["reason_params"]["nearer"], 1);
+    let others = [row(&other.1), row(&late.1)];
+    assert_eq!(others.iter().filter(|r| r["reason"] == "assigned").count(), 1);
+    let left = others.iter().find(|r| r["reason"] != "assigned").unwrap();
+    assert_eq!(left["reason"], "all_full");
+    assert!(left["appointment_id"].is_null());
+    // Capacity respected and the bookings are real.
+    assert_eq!(app.store.find_session(bkc_id).await.unwrap().booked_dose1, 1);
+    assert_eq!(app.store.find_session(kurla_id).await.unwrap().booked_dose1, 2);
+    let appts = app
+        .store
+        .list_appointments(&[health.0, frontline.0, other.0, late.0, pune_person.0])
+        .await
+        .unwrap();
+    assert_eq!(appts.len(), 3);
+    assert!(appts.iter().all(|a| a.beneficiary_id != pune_person.0));
+    assert_eq!(
+        row(&health.1)["appointment_id"].as_str().unwrap(),
+        appts.iter().find(|a| a.beneficiary_id == health.0).unwrap().booking_id.to_string()
+    );
+    // One person's lookup, the CSV and the reason filter.
+    let mine = ok(
+        &call(&app, Method::GET, &token, &format!("/assigned-people/{}", health.1), None).await,
+        StatusCode::OK,
+    );
+    assert_eq!(mine["assignments"][0]["center_name"], "BKC Jumbo Facility");
+    let csv = call(&app, Method::GET, &token, &format!("/assignments/{id}/export.csv"), None).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.text().lines().count(), 5);
+    let full = ok(
+        &call(&app, Method::GET, &token, &format!("/assignments/{id}/rows?reason=all_full"), None)
+            .await,
+        StatusCode::OK,
+    );
+    assert_eq!(full["rows"].as_array().unwrap().len(), 1);
+
+    // Run again: nobody is booked twice, the one left out is still left out.
+    let again = run_and_wait(&app, &token).await;
+    assert_eq!(
+        (
+            again["assigned"].as_u64(),
+            again["already_booked"].as_u64(),
+            again["unassigned"].as_u64()
+        ),
+        (Some(0), Some(3), Some(1))
+    );
+    assert_eq!(
+        app.store.list_appointments(&[health.0, frontline.0, other.0, late.0]).await.unwrap().len(),
+        3
+    );
+    let runs = ok(&call(&app, Method::GET, &token, "/assignments", None).await, StatusCode::OK);
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 2);
+
+    // Another district's official sees none of it; a facility official may not run at all.
+    let pune = official(
+        &app,
+        "pune.assign",
+        Area::District { state: StateId(MAHARASHTRA), district: DistrictId(PUNE) },
+    )
+    .await;
+    assert_eq!(
+        call(&app, Method::GET, &pune, &format!("/assignments/{id}"), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        call(&app, Method::GET, &pune, &format!("/assignments/{id}/rows"), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        call(&app, Method::GET, &pune, &format!("/assigned-people/{}", health.1), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        ok(&call(&app, Method::GET, &pune, "/assignments", None).await, StatusCode::OK)["runs"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let facility = Area::Facility {
+        state: StateId(MAHARASHTRA),
+        district: DistrictId(MUMBAI_SUBURBAN),
+        block: "Ward H East".into(),
+        center: CenterId(BKC),
+    };
+    let fac = official(&app, "bkc.assign", facility).await;
+    let res = call(
+        &app,
+        Method::POST,
+        &fac,
+        "/assignments",
+        Some(
+            json!({ "basis": "posting", "date_from": (app.today + Duration::days(1)).to_string() }),
+        ),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text());
+}
+
+async fn a_bad_run_form_is_refused_with_every_field(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let token = official(&app, "mumbai.assign", mumbai()).await;
+    let res = call(&app, Method::POST, &token, "/assignments", Some(json!({ "basis": "office", "date_from": "2020-01-01", "vaccine": "NOPE", "max_km": "0" }))).await;
+    let body = ok(&res, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errorCode"], "ADM0001");
+    let fields: Vec<&str> =
+        body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, vec!["basis", "date_from", "vaccine", "max_km"]);
+    assert!(
+        ok(&call(&app, Method::GET, &token, "/assignments", None).await, StatusCode::OK)["runs"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        call(&app, Method::GET, &token, "/assignments/not-a-run", None).await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+on_both_backends!(
+    a_run_books_the_nearest_seats_by_priority_and_explains_the_rest,
+    a_bad_run_form_is_refused_with_every_field,
+);
