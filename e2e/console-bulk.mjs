@@ -116,6 +116,56 @@ async function bulkFlow(backend, browser) {
       await page.goto(`${base}/console/people`);
       assert((await text('#listed-count')).endsWith(': 4'), 'still 4 people');
     }],
+    ['an assignment run books the listed people near their posting and says why for each', async () => {
+      await page.click('#nav-assign');
+      await page.waitForURL(`${base}/console/assign`);
+      await page.fill('#as-km', '9999');
+      await page.click('#assign-start');
+      await page.locator('#err-max_km').waitFor();
+      await page.fill('#as-km', '300');
+      await page.uncheck('#as-dry');
+      await page.click('#assign-start');
+      await page.waitForURL(/\/console\/assign\/[0-9a-f-]+$/);
+      const runUrl = page.url();
+      for (let i = 0; i < 60 && (await page.locator('#run-summary[data-status="running"]').count()); i++) {
+        await page.waitForTimeout(500);
+        await page.goto(runUrl);
+      }
+      await page.locator('#run-summary[data-status="finished"]').waitFor();
+      assertEq(await text('#run-status'), 'Finished', 'run status');
+      assertEq(await text('#run-people'), '4', 'the 4 listed people');
+      const assigned = Number(await text('#run-assigned'));
+      const left = Number(await text('#run-unassigned'));
+      assertEq(assigned + left, 4, 'everyone assigned or explained');
+      const rows = page.locator('#assignments tbody tr');
+      assertEq(await rows.count(), 4, 'a row per person');
+      for (let i = 0; i < 4; i++) {
+        const cells = await rows.nth(i).locator('td').allInnerTexts();
+        assert(/^\d{14}$/.test(cells[1].trim()), `reference id: ${cells[1]}`);
+        assert(cells[2].trim().length > 10, `a reason with its explanation: ${cells[2]}`);
+        if (cells[2].startsWith('Assigned')) assert(cells[3].trim() && /^\d{4}-\d\d-\d\d$/.test(cells[4].trim()), `facility and date: ${cells.join(' | ')}`);
+      }
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#run-csv')]);
+      const lines = readFileSync(await download.path(), 'utf8').trim().split('\n');
+      assert(lines[0].startsWith('seq,reference_id,reason,'), `CSV header: ${lines[0]}`);
+      assertEq(lines.length, 5, 'CSV rows');
+      await shot('assign');
+      // Running again books nobody twice: everyone assigned before is now already booked.
+      await page.goto(`${base}/console/assign`);
+      await page.fill('#as-km', '300');
+      await page.uncheck('#as-dry');
+      await page.click('#assign-start');
+      await page.waitForURL(/\/console\/assign\/[0-9a-f-]+$/);
+      const again = page.url();
+      for (let i = 0; i < 60 && (await page.locator('#run-summary[data-status="running"]').count()); i++) {
+        await page.waitForTimeout(500);
+        await page.goto(again);
+      }
+      assertEq(Number(await text('#run-already')), assigned, 'already booked on the second run');
+      assertEq(await text('#run-assigned'), '0', 'nobody booked twice');
+      console.log(`  # ${assigned} of 4 assigned, ${left} explained`);
+      await page.goto(`${base}/console/people`);
+    }],
     ['switching to Hindi shows Hindi', async () => {
       await page.click('#lang-switch');
       await page.waitForLoadState();

@@ -511,3 +511,77 @@ async fn the_sms_delivery_page_shows_the_area_in_both_languages() {
     assert_eq!(hindi.status, StatusCode::OK);
     assert!(hindi.body.contains("SMS डिलीवरी"), "{}", hindi.body);
 }
+
+#[tokio::test]
+async fn a_district_official_runs_an_assignment_and_reads_why() {
+    let mut b = console_browser().await;
+    let home = log_in(&mut b, "delhi.admin").await;
+    assert!(home.body.contains("id=\"nav-assign\""), "{}", home.body);
+    let form = b.get("/console/assign").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("id=\"no-runs\""), "{}", form.body);
+    let from = between(&form.body, "name=\"date_from\" type=\"date\" value=\"", "\"").to_owned();
+    assert_eq!(from.len(), 10, "{}", form.body);
+
+    // A bad distance is shown at its field, and nothing starts.
+    let bad = b
+        .post(
+            "/console/assign",
+            &[
+                ("csrf", &form.csrf()),
+                ("basis", "posting"),
+                ("date_from", &from),
+                ("date_until", &from),
+                ("vaccine", ""),
+                ("max_km", "9999"),
+                ("dry_run", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    assert!(bad.body.contains("id=\"err-max_km\""), "{}", bad.body);
+    assert!(bad.body.contains("id=\"no-runs\""), "{}", bad.body);
+
+    let started = b
+        .post(
+            "/console/assign",
+            &[
+                ("csrf", &form.csrf()),
+                ("basis", "home"),
+                ("date_from", &from),
+                ("date_until", &from),
+                ("vaccine", ""),
+                ("max_km", "25"),
+                ("dry_run", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let href = started.location().to_owned();
+    assert!(href.starts_with("/console/assign/"), "{href}");
+    let mut page = b.get(&href).await;
+    for _ in 0..50 {
+        if page.body.contains("data-status=\"finished\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        page = b.get(&href).await;
+    }
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("data-status=\"finished\""), "{}", page.body);
+    assert!(page.body.contains("Finished"), "{}", page.body);
+    assert!(page.body.contains("within 25 km"), "{}", page.body);
+    let csv = b.get(&format!("{href}/export.csv")).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.starts_with("seq,reference_id,reason,"), "{}", csv.body);
+    let list = b.get("/console/assign").await;
+    assert!(list.body.contains(&format!("href=\"{href}\"")), "{}", list.body);
+    let hindi = b.get(&format!("{href}?lang=hi")).await;
+    assert!(hindi.body.contains("आवंटन रन"), "{}", hindi.body);
+
+    // Another district does not see the run.
+    b.cookies.clear();
+    log_in(&mut b, "mumbai.admin").await;
+    assert_eq!(b.get(&href).await.status, StatusCode::NOT_FOUND);
+    assert!(!b.get("/console/assign").await.body.contains(&href));
+}
