@@ -42,28 +42,29 @@ fn json_err(e: serde_json::Error) -> StorageError {
 // Dynamic queries: numbered placeholders in ascending order, values as i64 or text only
 // ---------------------------------------------------------------------------------------------
 
-enum Arg {
+/// A value of a dynamic query.
+pub(super) enum Arg {
     I(i64),
     S(String),
 }
 
 /// A query built piece by piece; each value gets the next `$n`.
-struct Sql {
+pub(super) struct Sql {
     text: String,
     args: Vec<Arg>,
 }
 
 impl Sql {
-    fn new(text: impl Into<String>) -> Self {
+    pub(super) fn new(text: impl Into<String>) -> Self {
         Self { text: text.into(), args: Vec::new() }
     }
 
-    fn push(&mut self, s: &str) {
+    pub(super) fn push(&mut self, s: &str) {
         self.text.push_str(s);
     }
 
     /// Appends `<before>$n<after>` and remembers the value.
-    fn push_arg(&mut self, before: &str, arg: Arg, after: &str) {
+    pub(super) fn push_arg(&mut self, before: &str, arg: Arg, after: &str) {
         self.args.push(arg);
         self.text.push_str(before);
         self.text.push('$');
@@ -71,7 +72,7 @@ impl Sql {
         self.text.push_str(after);
     }
 
-    async fn fetch_all<'e, E>(self, exec: E) -> StorageResult<Vec<AnyRow>>
+    pub(super) async fn fetch_all<'e, E>(self, exec: E) -> StorageResult<Vec<AnyRow>>
     where
         E: sqlx::Executor<'e, Database = sqlx::Any>,
     {
@@ -106,19 +107,20 @@ fn like_escape(s: &str) -> String {
     out
 }
 
-/// `AND …` conditions keeping rows inside `area`, on a table with `state_id`, `district_id`,
-/// `block_name` and a facility column `center_col`.
-fn area_filter(sql: &mut Sql, backend: Backend, area: &Area, center_col: &str) {
+/// `AND …` conditions keeping rows inside `area`; `p` prefixes the place columns (`state_id`,
+/// `district_id`, `block_name`: `""` or a table alias like `"c."`) and `center_col` names the
+/// facility column.
+pub(super) fn area_filter(sql: &mut Sql, backend: Backend, area: &Area, p: &str, center_col: &str) {
     match area {
         Area::National => {}
-        Area::State { state } => sql.push_arg(" AND state_id = ", Arg::I(state.0), ""),
+        Area::State { state } => sql.push_arg(&format!(" AND {p}state_id = "), Arg::I(state.0), ""),
         Area::District { district, .. } => {
-            sql.push_arg(" AND district_id = ", Arg::I(district.0), "");
+            sql.push_arg(&format!(" AND {p}district_id = "), Arg::I(district.0), "");
         }
         Area::Block { district, block, .. } => {
-            sql.push_arg(" AND district_id = ", Arg::I(district.0), "");
+            sql.push_arg(&format!(" AND {p}district_id = "), Arg::I(district.0), "");
             sql.push_arg(
-                " AND LOWER(TRIM(block_name)) = ",
+                &format!(" AND LOWER(TRIM({p}block_name)) = "),
                 Arg::S(lower(backend, block.trim())),
                 "",
             );
@@ -207,7 +209,7 @@ pub(super) async fn list_changes(
     filter: &ChangeFilter,
 ) -> StorageResult<Vec<Change>> {
     let mut sql = Sql::new(format!("SELECT {CHANGE_COLS} FROM audit_log WHERE 1 = 1"));
-    area_filter(&mut sql, store.backend, &filter.area, "center_id");
+    area_filter(&mut sql, store.backend, &filter.area, "", "center_id");
     if let Some(subject) = &filter.subject {
         sql.push_arg(" AND subject = ", Arg::S(subject.clone()), "");
     }
@@ -391,7 +393,7 @@ pub(super) async fn find_admin(store: &SqlStore, id: AdminId) -> StorageResult<A
 
 pub(super) async fn list_admins(store: &SqlStore, area: &Area) -> StorageResult<Vec<Admin>> {
     let mut sql = Sql::new(format!("SELECT {ADMIN_COLS} FROM admins WHERE 1 = 1"));
-    area_filter(&mut sql, store.backend, area, "center_id");
+    area_filter(&mut sql, store.backend, area, "", "center_id");
     sql.push(" ORDER BY username");
     let rows = sql.fetch_all(&store.read).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -761,7 +763,7 @@ pub(super) async fn list_facilities(
     filter: &FacilityFilter,
 ) -> StorageResult<Vec<Facility>> {
     let mut sql = Sql::new(format!("SELECT {} FROM centers WHERE 1 = 1", facility_cols()));
-    area_filter(&mut sql, store.backend, &filter.area, "id");
+    area_filter(&mut sql, store.backend, &filter.area, "", "id");
     if let Some(active) = filter.active {
         sql.push_arg(" AND active = ", Arg::I(i64::from(active)), "");
     }

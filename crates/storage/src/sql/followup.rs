@@ -10,7 +10,7 @@ use tika_domain::draw;
 use tika_domain::ids::{BeneficiaryId, CenterId, DistrictId, DrawId, StateId};
 
 use super::certificates::enqueue;
-use super::console::write_change;
+use super::console::{Arg, Sql, area_filter, write_change};
 use super::{SqlStore, date_str, decode_err, parse_date, parse_uuid};
 use crate::{
     Backend, Change, ConflictKind, CorrectionField, CorrectionRequest, CorrectionStatus, Draw,
@@ -22,83 +22,6 @@ type Conn = AnyConnection;
 
 fn db(e: sqlx::Error) -> StorageError {
     StorageError::from_sqlx(e)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Dynamic queries: numbered placeholders in ascending order, values as i64 or text only
-// ---------------------------------------------------------------------------------------------
-
-enum Arg {
-    I(i64),
-    S(String),
-}
-
-struct Sql {
-    text: String,
-    args: Vec<Arg>,
-}
-
-impl Sql {
-    fn new(text: impl Into<String>) -> Self {
-        Self { text: text.into(), args: Vec::new() }
-    }
-
-    fn push(&mut self, s: &str) {
-        self.text.push_str(s);
-    }
-
-    fn push_arg(&mut self, before: &str, arg: Arg, after: &str) {
-        self.args.push(arg);
-        self.text.push_str(before);
-        self.text.push('$');
-        self.text.push_str(&self.args.len().to_string());
-        self.text.push_str(after);
-    }
-
-    async fn fetch_all<'e, E>(self, exec: E) -> StorageResult<Vec<AnyRow>>
-    where
-        E: sqlx::Executor<'e, Database = sqlx::Any>,
-    {
-        let mut q = sqlx::query(AssertSqlSafe(self.text));
-        for a in self.args {
-            q = match a {
-                Arg::I(v) => q.bind(v),
-                Arg::S(v) => q.bind(v),
-            };
-        }
-        q.fetch_all(exec).await.map_err(db)
-    }
-}
-
-/// Lower case as the backend's `LOWER` does it (SQLite folds ASCII only).
-fn lower(backend: Backend, s: &str) -> String {
-    match backend {
-        Backend::Sqlite => s.to_ascii_lowercase(),
-        Backend::Postgres => s.to_lowercase(),
-    }
-}
-
-/// `AND …` conditions keeping rows inside `area`; `p` prefixes the place columns (`state_id`,
-/// `district_id`, `block_name`) and `center_col` names the facility column.
-fn area_filter(sql: &mut Sql, backend: Backend, area: &Area, p: &str, center_col: &str) {
-    match area {
-        Area::National => {}
-        Area::State { state } => sql.push_arg(&format!(" AND {p}state_id = "), Arg::I(state.0), ""),
-        Area::District { district, .. } => {
-            sql.push_arg(&format!(" AND {p}district_id = "), Arg::I(district.0), "");
-        }
-        Area::Block { district, block, .. } => {
-            sql.push_arg(&format!(" AND {p}district_id = "), Arg::I(district.0), "");
-            sql.push_arg(
-                &format!(" AND LOWER(TRIM({p}block_name)) = "),
-                Arg::S(lower(backend, block.trim())),
-                "",
-            );
-        }
-        Area::Facility { center, .. } => {
-            sql.push_arg(&format!(" AND {center_col} = "), Arg::I(center.0), "");
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
