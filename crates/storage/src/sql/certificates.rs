@@ -769,10 +769,10 @@ async fn enqueue_reissues(
 // Corrections
 // ---------------------------------------------------------------------------------------------
 
-const CORRECTION_COLS: &str = "id, beneficiary_id, field, old_value, new_value, reason, status, \
+pub(super) const CORRECTION_COLS: &str = "id, beneficiary_id, field, old_value, new_value, reason, status, \
                                requested_by, requested_at, decided_by, decided_at, decision_note";
 
-fn correction_from_row(row: &AnyRow) -> StorageResult<CorrectionRequest> {
+pub(super) fn correction_from_row(row: &AnyRow) -> StorageResult<CorrectionRequest> {
     let get_s = |c: &str| row.try_get::<String, _>(c).map_err(|_| decode_err(c));
     let opt_s = |c: &str| row.try_get::<Option<String>, _>(c).map_err(|_| decode_err(c));
     Ok(CorrectionRequest {

@@ -9,12 +9,12 @@ use tika_domain::admin::Area;
 use tika_domain::draw;
 use tika_domain::ids::{BeneficiaryId, CenterId, DistrictId, DrawId, StateId};
 
-use super::certificates::enqueue;
+use super::certificates::{CORRECTION_COLS, correction_from_row, enqueue};
 use super::console::{Arg, Sql, area_filter, write_change};
 use super::{SqlStore, date_str, decode_err, parse_date, parse_uuid};
 use crate::{
-    Backend, Change, ConflictKind, CorrectionField, CorrectionRequest, CorrectionStatus, Draw,
-    DrawFilter, DrawStatus, FollowUpStore, IssueFilter, IssueKind, IssueRow, NewDraw, SeedOutcome,
+    Backend, Change, ConflictKind, CorrectionRequest, CorrectionStatus, Draw, DrawFilter,
+    DrawStatus, FollowUpStore, IssueFilter, IssueKind, IssueRow, NewDraw, SeedOutcome,
     StorageError, StorageResult,
 };
 
@@ -109,30 +109,6 @@ async fn correction_center(
         .try_get::<Option<i64>, _>("center_id")
         .map_err(|_| decode_err("center_id"))?
         .map(CenterId))
-}
-
-const CORRECTION_COLS: &str = "id, beneficiary_id, field, old_value, new_value, reason, status, \
-                               requested_by, requested_at, decided_by, decided_at, decision_note";
-
-fn correction_from_row(row: &AnyRow) -> StorageResult<CorrectionRequest> {
-    let get_s = |c: &str| row.try_get::<String, _>(c).map_err(|_| decode_err(c));
-    let opt_s = |c: &str| row.try_get::<Option<String>, _>(c).map_err(|_| decode_err(c));
-    Ok(CorrectionRequest {
-        id: parse_uuid(&get_s("id")?)?,
-        beneficiary_id: parse_uuid(&get_s("beneficiary_id")?)?,
-        field: CorrectionField::parse(&get_s("field")?).ok_or_else(|| decode_err("field"))?,
-        old_value: get_s("old_value")?,
-        new_value: get_s("new_value")?,
-        reason: get_s("reason")?,
-        status: CorrectionStatus::parse(&get_s("status")?).ok_or_else(|| decode_err("status"))?,
-        requested_by: get_s("requested_by")?,
-        requested_at_ms: row.try_get("requested_at").map_err(|_| decode_err("requested_at"))?,
-        decided_by: opt_s("decided_by")?,
-        decided_at_ms: row
-            .try_get::<Option<i64>, _>("decided_at")
-            .map_err(|_| decode_err("decided_at"))?,
-        decision_note: opt_s("decision_note")?,
-    })
 }
 
 async fn reject_correction(
