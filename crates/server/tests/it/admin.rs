@@ -97,14 +97,20 @@ async fn login_as(app: &TestApp, username: &str, password: &str) -> Resp {
 }
 
 /// Creates an official and logs in: (token, id).
-async fn official(app: &TestApp, username: &str, area: Area) -> (String, AdminId) {
+pub(crate) async fn official(app: &TestApp, username: &str, area: Area) -> (String, AdminId) {
     let id = add_admin(app, username, area).await;
     let res = login_as(app, username, PASSWORD).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     (res.json()["token"].as_str().unwrap().to_owned(), id)
 }
 
-async fn call(app: &TestApp, method: Method, token: &str, path: &str, body: Option<Value>) -> Resp {
+pub(crate) async fn call(
+    app: &TestApp,
+    method: Method,
+    token: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Resp {
     let mut c = app.call(method, format!("{API}{path}")).bearer(token);
     if let Some(b) = body {
         c = c.json(&b);

@@ -4,76 +4,29 @@
 //! book anyone twice when run again, stays inside the official's district, and is refused to a
 //! facility-level official.
 
-use std::sync::OnceLock;
-
 use axum::http::{Method, StatusCode};
 use chrono::Duration;
 use serde_json::{Value, json};
 use tika_domain::admin::Area;
 use tika_domain::ids::{
-    AccountId, AdminId, BeneficiaryId, BeneficiaryRef, CenterId, DistrictId, SessionId, StateId,
+    AccountId, BeneficiaryId, BeneficiaryRef, CenterId, DistrictId, SessionId, StateId,
 };
 use tika_domain::mobile::Mobile;
 use tika_domain::session::{AgeLimits, Slot};
-use tika_domain::staff::Username;
 use tika_domain::vaccine::VaccineCode;
-use tika_server::services::staff::hash_password;
-use tika_storage::{
-    Backend, Change, ListedPersonRecord, NewAdmin, NewBeneficiaryRecord, NewSession, Occupation,
-};
+use tika_storage::{Backend, ListedPersonRecord, NewBeneficiaryRecord, NewSession, Occupation};
 use tika_test_support::on_both_backends;
 
 use crate::harness::{
     BKC, BKC_PIN, KURLA, MAHARASHTRA, MUMBAI_SUBURBAN, PUNE, Resp, TestApp, mobile,
 };
 
-const API: &str = "/api/admin/v1";
-const PASSWORD: &str = "Console-2026-pass";
-
-fn password_hash() -> String {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| hash_password(PASSWORD).unwrap()).clone()
-}
-
+/// Creates an official and logs in: their console token.
 async fn official(app: &TestApp, username: &str, area: Area) -> String {
-    let id = AdminId::new();
-    let audit = Change {
-        id: uuid::Uuid::now_v7(),
-        at_ms: app.now().timestamp_millis(),
-        actor: "cli".into(),
-        action: "admin.create".into(),
-        subject: format!("admin:{id}"),
-        place: None,
-        before: None,
-        after: None,
-    };
-    let new = NewAdmin {
-        id,
-        username: Username::parse(username).unwrap(),
-        name: format!("Official {username}"),
-        mobile: None,
-        area,
-        password_hash: password_hash(),
-        created_by: None,
-        created_at_ms: app.now().timestamp_millis(),
-    };
-    app.store.create_admin(&new, &audit).await.unwrap();
-    let res = app
-        .post(format!("{API}/login"))
-        .json(&json!({ "username": username, "password": PASSWORD }))
-        .send()
-        .await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
-    res.json()["token"].as_str().unwrap().to_owned()
+    crate::admin::official(app, username, area).await.0
 }
 
-async fn call(app: &TestApp, method: Method, token: &str, path: &str, body: Option<Value>) -> Resp {
-    let mut c = app.call(method, format!("{API}{path}")).bearer(token);
-    if let Some(b) = body {
-        c = c.json(&b);
-    }
-    c.send().await
-}
+use crate::admin::call;
 
 #[track_caller]
 fn ok(res: &Resp, status: StatusCode) -> Value {

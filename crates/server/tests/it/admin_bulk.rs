@@ -3,59 +3,22 @@
 //! a re-upload leaves every row unchanged; rows outside a district official's area fail with
 //! "outside your area"; a facility-level official is refused.
 
-use std::sync::OnceLock;
-
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tika_domain::admin::Area;
-use tika_domain::ids::{AdminId, CenterId, DistrictId, StateId};
-use tika_domain::staff::Username;
-use tika_server::services::staff::hash_password;
-use tika_storage::{Backend, Change, NewAdmin};
+use tika_domain::ids::{CenterId, DistrictId, StateId};
+use tika_storage::Backend;
 use tika_test_support::on_both_backends;
 
 use crate::harness::{BKC, MAHARASHTRA, MUMBAI_SUBURBAN, Resp, TestApp, aadhaar, mobile};
 
 const API: &str = "/api/admin/v1";
-const PASSWORD: &str = "Console-2026-pass";
 const HEADER: &str = "Name,Birth Year,Gender,Mobile,ID Type,ID Number,Occupation,Employer,\
                       Posting Facility ID,Posting Pincode,Home Pincode,Comorbidity";
 
-fn password_hash() -> String {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| hash_password(PASSWORD).unwrap()).clone()
-}
-
+/// Creates an official and logs in: their console token.
 async fn official(app: &TestApp, username: &str, area: Area) -> String {
-    let id = AdminId::new();
-    let audit = Change {
-        id: uuid::Uuid::now_v7(),
-        at_ms: app.now().timestamp_millis(),
-        actor: "cli".into(),
-        action: "admin.create".into(),
-        subject: format!("admin:{id}"),
-        place: None,
-        before: None,
-        after: None,
-    };
-    let new = NewAdmin {
-        id,
-        username: Username::parse(username).unwrap(),
-        name: format!("Official {username}"),
-        mobile: None,
-        area,
-        password_hash: password_hash(),
-        created_by: None,
-        created_at_ms: app.now().timestamp_millis(),
-    };
-    app.store.create_admin(&new, &audit).await.unwrap();
-    let res = app
-        .post(format!("{API}/login"))
-        .json(&json!({ "username": username, "password": PASSWORD }))
-        .send()
-        .await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
-    res.json()["token"].as_str().unwrap().to_owned()
+    crate::admin::official(app, username, area).await.0
 }
 
 fn mumbai() -> Area {

@@ -3,70 +3,35 @@
 //! discarding sync conflicts, a facility's day lists (JSON, CSV, PDF), and the lucky draw from
 //! its commitment to its recomputable result, on both backends.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::http::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use tika_domain::admin::Area;
 use tika_domain::ids::{
-    AdminId, BeneficiaryId, BeneficiaryRef, CenterId, DeviceId, DistrictId, RecordId, StaffId,
-    StateId, UploadKey, VaccinationId,
+    BeneficiaryId, BeneficiaryRef, CenterId, DeviceId, DistrictId, RecordId, StaffId, StateId,
+    UploadKey, VaccinationId,
 };
 use tika_domain::message::MessageKind;
 use tika_domain::mobile::Mobile;
-use tika_domain::staff::{StaffRole, Username};
+use tika_domain::staff::StaffRole;
 use tika_domain::sync::{DoseRecord, RecordBody, SiteRecord};
 use tika_domain::vaccine::{DoseNumber, VaccineCode};
-use tika_server::services::staff::hash_password;
-use tika_storage::{Backend, Change, NewAdmin, NewCorrection, SyncUpload, Vaccination};
+use tika_storage::{Backend, NewCorrection, SyncUpload, Vaccination};
 use tika_test_support::on_both_backends;
 
 use crate::harness::{BKC, MAHARASHTRA, MUMBAI_SUBURBAN, PUNE, Resp, TestApp, mobile};
 use crate::site::staff;
 
 const API: &str = "/api/admin/v1";
-const PASSWORD: &str = "Console-2026-pass";
-
-fn password_hash() -> String {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| hash_password(PASSWORD).unwrap()).clone()
-}
 
 fn district(id: i64) -> Area {
     Area::District { state: StateId(MAHARASHTRA), district: DistrictId(id) }
 }
 
-/// Creates an official and logs in: the token.
+/// Creates an official and logs in: their console token.
 async fn official(app: &TestApp, username: &str, area: Area) -> String {
-    let id = AdminId::new();
-    let audit = Change {
-        id: uuid::Uuid::now_v7(),
-        at_ms: app.now().timestamp_millis(),
-        actor: "cli".into(),
-        action: "admin.create".into(),
-        subject: format!("admin:{id}"),
-        place: None,
-        before: None,
-        after: None,
-    };
-    let new = NewAdmin {
-        id,
-        username: Username::parse(username).unwrap(),
-        name: format!("Official {username}"),
-        mobile: None,
-        area,
-        password_hash: password_hash(),
-        created_by: None,
-        created_at_ms: app.now().timestamp_millis(),
-    };
-    app.store.create_admin(&new, &audit).await.unwrap();
-    let res = app
-        .post(format!("{API}/login"))
-        .json(&json!({ "username": username, "password": PASSWORD }))
-        .send()
-        .await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
-    res.json()["token"].as_str().unwrap().to_owned()
+    crate::admin::official(app, username, area).await.0
 }
 
 async fn get(app: &TestApp, token: &str, path: &str) -> Resp {

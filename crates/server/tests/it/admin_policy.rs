@@ -3,71 +3,24 @@
 //! people outside them); no retroactive versions; only national officials change policy;
 //! surveys by form and by CSV, confined to the official's area, audited without health data.
 
-use std::sync::OnceLock;
-
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tika_domain::admin::Area;
-use tika_domain::ids::{
-    AdminId, AppointmentId, BeneficiaryId, BeneficiaryRef, DistrictId, StateId,
-};
+use tika_domain::ids::{AppointmentId, BeneficiaryId, BeneficiaryRef, DistrictId, StateId};
 use tika_domain::mobile::Mobile;
-use tika_domain::staff::Username;
-use tika_server::services::staff::hash_password;
-use tika_storage::{
-    Backend, Change, ChangeFilter, ListedPersonRecord, NewAdmin, NewBeneficiaryRecord, Occupation,
-};
+use tika_storage::{Backend, ChangeFilter, ListedPersonRecord, NewBeneficiaryRecord, Occupation};
 use tika_test_support::on_both_backends;
 
 use crate::harness::{MAHARASHTRA, MUMBAI_SUBURBAN, PUNE, RUBY_HALL, Resp, SessionSpec, TestApp};
 
 const API: &str = "/api/admin/v1";
-const PASSWORD: &str = "Console-2026-pass";
 
-fn password_hash() -> String {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| hash_password(PASSWORD).unwrap()).clone()
-}
-
+/// Creates an official and logs in: their console token.
 async fn official(app: &TestApp, username: &str, area: Area) -> String {
-    let id = AdminId::new();
-    let audit = Change {
-        id: uuid::Uuid::now_v7(),
-        at_ms: app.now().timestamp_millis(),
-        actor: "cli".into(),
-        action: "admin.create".into(),
-        subject: format!("admin:{id}"),
-        place: None,
-        before: None,
-        after: None,
-    };
-    let new = NewAdmin {
-        id,
-        username: Username::parse(username).unwrap(),
-        name: format!("Official {username}"),
-        mobile: None,
-        area,
-        password_hash: password_hash(),
-        created_by: None,
-        created_at_ms: app.now().timestamp_millis(),
-    };
-    app.store.create_admin(&new, &audit).await.unwrap();
-    let res = app
-        .post(format!("{API}/login"))
-        .json(&json!({ "username": username, "password": PASSWORD }))
-        .send()
-        .await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
-    res.json()["token"].as_str().unwrap().to_owned()
+    crate::admin::official(app, username, area).await.0
 }
 
-async fn call(app: &TestApp, method: Method, token: &str, path: &str, body: Option<Value>) -> Resp {
-    let mut c = app.call(method, format!("{API}{path}")).bearer(token);
-    if let Some(b) = body {
-        c = c.json(&b);
-    }
-    c.send().await
-}
+use crate::admin::call;
 
 fn district(d: i64) -> Area {
     Area::District { state: StateId(MAHARASHTRA), district: DistrictId(d) }
