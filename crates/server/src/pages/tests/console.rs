@@ -9,10 +9,10 @@ use tika_storage::{Change, NewAdmin};
 
 use super::{Browser, Page};
 
-const PASSWORD: &str = "console pass 2026";
+pub(super) const PASSWORD: &str = "console pass 2026";
 
 /// Stores an official directly (as the CLI and the demo do).
-async fn official(b: &Browser, username: &str, area: Area) {
+pub(super) async fn official(b: &Browser, username: &str, area: Area) {
     official_with_mobile(b, username, area, None).await;
 }
 
@@ -47,7 +47,7 @@ async fn official_with_mobile(
     b.state.store.create_admin(&new, &audit).await.unwrap();
 }
 
-fn district_of(b: &Browser, pincode: u32) -> Area {
+pub(super) fn district_of(b: &Browser, pincode: u32) -> Area {
     let pin = b.state.pack.pincode(pincode).expect("pincode in the pack");
     let d = b.state.pack.district(pin.district_id).expect("its district");
     Area::District { state: d.state_id, district: d.id }

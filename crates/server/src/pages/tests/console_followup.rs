@@ -3,42 +3,14 @@
 //! commitment to its result, in English and Hindi.
 
 use axum::http::{StatusCode, header};
-use tika_domain::admin::Area;
-use tika_domain::ids::AdminId;
-use tika_domain::staff::Username;
-use tika_storage::{Change, NewAdmin};
 
 use super::{Browser, Page};
 
-const PASSWORD: &str = "console pass 2026";
+use super::console::{PASSWORD, district_of};
 
+/// Stores an official of the district of `pincode`.
 async fn official(b: &Browser, username: &str, pincode: u32) {
-    let pin = b.state.pack.pincode(pincode).expect("pincode in the pack");
-    let d = b.state.pack.district(pin.district_id).expect("its district");
-    let area = Area::District { state: d.state_id, district: d.id };
-    let id = AdminId::new();
-    let now = b.state.clock.now().timestamp_millis();
-    let new = NewAdmin {
-        id,
-        username: Username::parse(username).unwrap(),
-        name: format!("Officer {username}"),
-        mobile: None,
-        area,
-        password_hash: crate::services::staff::hash_password(PASSWORD).unwrap(),
-        created_by: None,
-        created_at_ms: now,
-    };
-    let audit = Change {
-        id: uuid::Uuid::now_v7(),
-        at_ms: now,
-        actor: "cli".into(),
-        action: "admin.create".into(),
-        subject: format!("admin:{id}"),
-        place: None,
-        before: None,
-        after: None,
-    };
-    b.state.store.create_admin(&new, &audit).await.unwrap();
+    super::console::official(b, username, district_of(b, pincode)).await;
 }
 
 async fn log_in(b: &mut Browser, username: &str) {

@@ -6,48 +6,15 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use tika_domain::admin::Area;
-use tika_domain::ids::{AdminId, AppointmentId, BeneficiaryId, BeneficiaryRef};
+use tika_domain::ids::{AppointmentId, BeneficiaryId, BeneficiaryRef};
 use tika_domain::mobile::Mobile;
 use tika_domain::session::{SecurityCode, Slot};
-use tika_domain::staff::Username;
 use tika_domain::vaccine::DoseNumber;
-use tika_storage::{BookingMember, Change, NewAdmin, NewBeneficiaryRecord, NewBooking};
+use tika_storage::{BookingMember, NewBeneficiaryRecord, NewBooking};
 
 use super::Browser;
 
-const PASSWORD: &str = "console pass 2026";
-
-async fn official(b: &Browser, username: &str, area: Area) {
-    let id = AdminId::new();
-    let now = b.state.clock.now().timestamp_millis();
-    let new = NewAdmin {
-        id,
-        username: Username::parse(username).unwrap(),
-        name: format!("Officer {username}"),
-        mobile: None,
-        area,
-        password_hash: crate::services::staff::hash_password(PASSWORD).unwrap(),
-        created_by: None,
-        created_at_ms: now,
-    };
-    let audit = Change {
-        id: uuid::Uuid::now_v7(),
-        at_ms: now,
-        actor: "cli".into(),
-        action: "admin.create".into(),
-        subject: format!("admin:{id}"),
-        place: None,
-        before: None,
-        after: None,
-    };
-    b.state.store.create_admin(&new, &audit).await.unwrap();
-}
-
-fn district_of(b: &Browser, pincode: u32) -> Area {
-    let pin = b.state.pack.pincode(pincode).expect("pincode in the pack");
-    let d = b.state.pack.district(pin.district_id).expect("its district");
-    Area::District { state: d.state_id, district: d.id }
-}
+use super::console::{PASSWORD, district_of, official};
 
 async fn log_in(b: &mut Browser, username: &str) {
     let form = b.get("/console/login").await;
