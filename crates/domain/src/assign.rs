@@ -124,13 +124,32 @@ impl Person {
     }
 }
 
-/// The default priority rank (lower goes first): health workers, frontline workers, others.
-pub fn default_rank(p: &Person) -> u32 {
-    match p.work {
+/// The default priority rank (lower goes first): health workers, frontline workers, others;
+/// everyone is eligible.  The console ranks by the campaign policy in force instead
+/// ([`crate::policy::Policy::priority_rank`]).
+pub fn default_rank(p: &Person) -> Option<u32> {
+    Some(match p.work {
         Work::Health => 0,
         Work::Frontline => 1,
         Work::Other => 2,
-    }
+    })
+}
+
+/// The priority rank under a campaign policy version on `date`: the best rank of the person's
+/// groups open that day (see [`crate::policy::Policy::priority_rank`]); `None` when the
+/// version does not admit the person yet.
+pub fn policy_rank(policy: &crate::country::Policy, date: NaiveDate, p: &Person) -> Option<u32> {
+    use crate::policy::{Occupation, PersonFacts};
+    let facts = PersonFacts {
+        birth_year: crate::beneficiary::BirthYear::from_stored(p.birth_year),
+        comorbidity: p.comorbidity,
+        occupation: Some(match p.work {
+            Work::Health => Occupation::HealthWorker,
+            Work::Frontline => Occupation::FrontlineWorker,
+            Work::Other => Occupation::Other,
+        }),
+    };
+    policy.priority_rank(&facts, date)
 }
 
 /// One session of a facility, with its free first-dose seats.
@@ -194,11 +213,14 @@ pub enum Reason {
     AgeNotAdmitted,
     /// Assigned here, but the session filled (citizens booked) before the seat was written.
     FilledMeanwhile,
+    /// The campaign policy in force puts the person in no priority group open on the run's
+    /// first date (or the person is too young for it).
+    NotEligible,
 }
 
 impl Reason {
     /// Every reason.
-    pub const ALL: [Reason; 7] = [
+    pub const ALL: [Reason; 8] = [
         Reason::Assigned,
         Reason::AlreadyBooked,
         Reason::NoCentroid,
@@ -206,6 +228,7 @@ impl Reason {
         Reason::AllFull,
         Reason::AgeNotAdmitted,
         Reason::FilledMeanwhile,
+        Reason::NotEligible,
     ];
 
     /// Storage and API spelling.
@@ -218,6 +241,7 @@ impl Reason {
             Reason::AllFull => "all_full",
             Reason::AgeNotAdmitted => "age_not_admitted",
             Reason::FilledMeanwhile => "filled_meanwhile",
+            Reason::NotEligible => "not_eligible",
         }
     }
 
@@ -302,7 +326,8 @@ fn outside_bound_m(p: Point, r: i32) -> f64 {
     lat_m.min(lon_m) * 0.99
 }
 
-/// Assigns people to sessions.  `rank` gives each person's priority group (lower first).
+/// Assigns people to sessions.  `rank` gives each person's priority group (lower first), or
+/// `None` when the person may not be vaccinated yet (outcome [`Reason::NotEligible`]).
 /// Returns one outcome per person, in priority order.  `facilities` are consumed as seats are
 /// taken (their `booked` counts grow), so the caller sees what is left.
 pub fn assign<F>(
@@ -312,16 +337,17 @@ pub fn assign<F>(
     rank: F,
 ) -> Vec<Outcome>
 where
-    F: Fn(&Person) -> u32,
+    F: Fn(&Person) -> Option<u32>,
 {
     // Earliest session first at each facility (stable for equal dates).
     for f in facilities.iter_mut() {
         f.sessions.sort_by_key(|s| s.date);
     }
+    // Not eligible sorts last (rank None → u32::MAX) and is told apart below.
     let mut order: Vec<(u32, i32, bool, BeneficiaryId, usize)> = people
         .iter()
         .enumerate()
-        .map(|(i, p)| (rank(p), p.birth_year, !p.comorbidity, p.id, i))
+        .map(|(i, p)| (rank(p).unwrap_or(u32::MAX), p.birth_year, !p.comorbidity, p.id, i))
         .collect();
     order.sort_unstable();
 
@@ -344,7 +370,7 @@ where
     let mut out = Vec::with_capacity(people.len());
     let mut heap: BinaryHeap<Candidate> = BinaryHeap::new();
     let mut spent_seen: Vec<(f64, usize)> = Vec::new();
-    for (n, &(_, _, _, _, pi)) in order.iter().enumerate() {
+    for (n, &(r, _, _, _, pi)) in order.iter().enumerate() {
         let p = &people[pi];
         let base = Outcome {
             person: pi,
@@ -358,6 +384,10 @@ where
         };
         if p.already_booked {
             out.push(Outcome { reason: Reason::AlreadyBooked, ..base });
+            continue;
+        }
+        if r == u32::MAX && rank(p).is_none() {
+            out.push(Outcome { reason: Reason::NotEligible, ..base });
             continue;
         }
         let Some(origin) = p.origin(options.basis) else {
@@ -614,6 +644,54 @@ mod tests {
         let out = assign(&[p], &mut fac, OPTS, default_rank);
         assert_eq!(out[0].reason, Reason::Assigned);
         assert_eq!(fac[0].sessions[out[0].session.unwrap_or(9)].date, day(10));
+    }
+
+    #[test]
+    fn the_policy_in_force_orders_people_and_leaves_out_closed_groups() {
+        use crate::policy::{GroupRule, Occupation as Occ, PriorityGroup};
+        let group = |code: &str, rank: u32, opens: u32, rule: GroupRule| PriorityGroup {
+            code: code.to_owned(),
+            name: code.to_owned(),
+            name_hi: code.to_owned(),
+            rank,
+            opens: day(opens),
+            rule,
+        };
+        // 60+ first, then health workers; "others" open only after the run's date.
+        let policy = crate::country::Policy {
+            version: "test".to_owned(),
+            effective_from: day(1),
+            min_age_years: 18,
+            interval_overrides: Default::default(),
+            groups: vec![
+                group("60plus", 0, 1, GroupRule { min_age: Some(60), ..GroupRule::default() }),
+                group(
+                    "hcw",
+                    1,
+                    1,
+                    GroupRule { occupations: vec![Occ::HealthWorker], ..GroupRule::default() },
+                ),
+                group("all", 2, 20, GroupRule::default()),
+            ],
+        };
+        let people = vec![
+            person(1, Work::Health, 1990, (28.6, 77.2)),
+            person(2, Work::Other, 1950, (28.6, 77.2)),
+            person(3, Work::Other, 1990, (28.6, 77.2)),
+        ];
+        let mut fac = vec![facility(1, (28.6, 77.2), 5)];
+        let out = assign(&people, &mut fac, OPTS, |p| policy_rank(&policy, day(10), p));
+        let order: Vec<(usize, Reason)> = out.iter().map(|o| (o.person, o.reason)).collect();
+        // The default ranking would put the health worker first; the policy puts 60+ first.
+        assert_eq!(
+            order,
+            vec![(1, Reason::Assigned), (0, Reason::Assigned), (2, Reason::NotEligible)]
+        );
+        assert_eq!(fac[0].sessions[0].booked, 2);
+        // On the day "all" opens, everyone is in.
+        let mut fac = vec![facility(1, (28.6, 77.2), 5)];
+        let out = assign(&people, &mut fac, OPTS, |p| policy_rank(&policy, day(20), p));
+        assert!(out.iter().all(|o| o.reason == Reason::Assigned));
     }
 
     fn arb_case() -> impl Strategy<Value = (Vec<Person>, Vec<Facility>)> {

@@ -442,6 +442,7 @@ dictionary! {
     con_as_r_all_full: "Every fitting session nearby is full", "आसपास के सभी उपयुक्त सत्र भरे हैं";
     con_as_r_age: "Too young for every session nearby", "आसपास के सभी सत्रों के लिए उम्र कम";
     con_as_r_filled: "The session filled up meanwhile", "इस बीच सत्र भर गया";
+    con_as_r_not_eligible: "No priority group of the campaign policy is open for this person yet", "अभियान नीति का कोई प्राथमिकता समूह इस व्यक्ति के लिए अभी खुला नहीं";
     con_as_x_assigned: "Nearest facility with a fitting free seat, {km} km away; {nearer} nearer facilities had none.", "उपयुक्त खाली सीट वाला सबसे नज़दीकी केंद्र, {km} किमी दूर; {nearer} नज़दीकी केंद्रों में सीट नहीं थी।";
     con_as_x_full: "{nearer} facilities within reach had no fitting free seat.", "पहुँच के भीतर {nearer} केंद्रों में कोई उपयुक्त खाली सीट नहीं थी।";
     // @policy phrases (helper C adds its phrases directly below this line)

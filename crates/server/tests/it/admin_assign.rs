@@ -54,19 +54,30 @@ fn session(center: i64, app: &TestApp, seats: u32) -> NewSession {
     }
 }
 
-/// Lists a person posted at BKC's pincode; returns (beneficiary, reference id).
+/// Lists a person (born 1980) posted at BKC's pincode; returns (beneficiary, reference id).
 async fn list(
     app: &TestApp,
     n: u32,
     occupation: Occupation,
     district: i64,
 ) -> (BeneficiaryId, String) {
+    list_born(app, n, occupation, district, 1980).await
+}
+
+/// Lists a person born in `birth_year` posted at BKC's pincode.
+async fn list_born(
+    app: &TestApp,
+    n: u32,
+    occupation: Occupation,
+    district: i64,
+    birth_year: i32,
+) -> (BeneficiaryId, String) {
     let beneficiary = NewBeneficiaryRecord {
         id: BeneficiaryId::new(),
         reference_id: BeneficiaryRef::from_random(u64::from(n) * 7_919 + 13),
         account_id: AccountId::new(),
         name: "Listed Person".into(),
-        birth_year: 1980,
+        birth_year,
         gender_id: 1,
         photo_id_type: 1,
         photo_id_hash: format!("assign-test-{n}"),
@@ -272,7 +283,67 @@ async fn a_bad_run_form_is_refused_with_every_field(backend: Backend) {
     );
 }
 
+/// A national official's policy version from tomorrow puts people aged 60+ before health
+/// workers and opens "18+" only later: a run follows that order and says who is not eligible.
+async fn a_run_follows_the_campaign_policy_in_force(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.store.insert_sessions(&[session(BKC, &app, 1)]).await.unwrap();
+    let health = list_born(&app, 1, Occupation::HealthWorker, MUMBAI_SUBURBAN, 1990).await;
+    let elder = list_born(&app, 2, Occupation::Other, MUMBAI_SUBURBAN, 1950).await;
+    let young = list_born(&app, 3, Occupation::Other, MUMBAI_SUBURBAN, 1995).await;
+    let national = official(&app, "policy.national", Area::National).await;
+    let day = |n: i64| (app.today + Duration::days(n)).to_string();
+    let version = json!({
+        "version": "IN-ELDERS-FIRST",
+        "effective_from": day(1),
+        "min_age_years": 18,
+        "groups": [
+            {"code": "60+", "name": "Aged 60 and above", "name_hi": "60 वर्ष और उससे अधिक",
+             "rank": 1, "opens": day(1), "min_age": 60},
+            {"code": "HCW", "name": "Health care workers", "name_hi": "स्वास्थ्य कर्मी",
+             "rank": 2, "opens": day(1), "occupations": ["health_worker"]},
+            {"code": "18+", "name": "Aged 18 and above", "name_hi": "18 वर्ष और उससे अधिक",
+             "rank": 3, "opens": day(5), "min_age": 18},
+        ],
+        "note": "elders first",
+    });
+    ok(&call(&app, Method::POST, &national, "/policies", Some(version)).await, StatusCode::CREATED);
+
+    let token = official(&app, "mumbai.assign", mumbai()).await;
+    let run = run_and_wait(&app, &token).await;
+    assert_eq!(run["status"], "done", "{run}");
+    let id = run["run_id"].as_str().unwrap().to_owned();
+    let rows = ok(
+        &call(&app, Method::GET, &token, &format!("/assignments/{id}/rows"), None).await,
+        StatusCode::OK,
+    );
+    let order: Vec<(String, String)> = rows["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["reference_id"].as_str().unwrap().to_owned(),
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    // The default order would seat the health worker; the policy in force seats the elder.
+    assert_eq!(
+        order,
+        vec![
+            (elder.1.clone(), "assigned".to_owned()),
+            (health.1.clone(), "all_full".to_owned()),
+            (young.1.clone(), "not_eligible".to_owned()),
+        ]
+    );
+    let appts = app.store.list_appointments(&[health.0, elder.0, young.0]).await.unwrap();
+    assert_eq!(appts.len(), 1);
+    assert_eq!(appts[0].beneficiary_id, elder.0);
+}
+
 on_both_backends!(
     a_run_books_the_nearest_seats_by_priority_and_explains_the_rest,
+    a_run_follows_the_campaign_policy_in_force,
     a_bad_run_form_is_refused_with_every_field,
 );

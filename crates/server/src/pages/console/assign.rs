@@ -106,6 +106,7 @@ fn reason_label(t: &Texts, r: Reason) -> &'static str {
         Reason::AllFull => t.con_as_r_all_full,
         Reason::AgeNotAdmitted => t.con_as_r_age,
         Reason::FilledMeanwhile => t.con_as_r_filled,
+        Reason::NotEligible => t.con_as_r_not_eligible,
     }
 }
 

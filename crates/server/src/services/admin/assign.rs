@@ -192,6 +192,8 @@ fn centroid(pack: &CountryPack, pin: Option<u32>) -> Option<Point> {
 
 /// Runs an assignment end to end on a recorded run (the run's row exists): read, decide,
 /// write in chunks.  Does not finish the run (the caller writes the end with its audit entry).
+/// `pack` carries the campaign policy versions in force ([`AppState::policy_pack`]): people
+/// are taken in the priority order of the version in force on the run's first date.
 pub async fn execute(
     store: &DynStore,
     pack: &CountryPack,
@@ -234,9 +236,13 @@ pub async fn execute(
     report.facilities = facilities.len() as u64;
     report.sessions = sessions.len() as u64;
     let options = Options { basis: run.basis, max_distance_m: f64::from(run.max_km) * 1000.0 };
+    // People are taken in the order of the campaign policy in force on the run's first date.
+    let (in_force, first_day) = (policy.clone(), run.date_from);
     // The decision is CPU work of seconds at national scale: off the async workers.
     let outcomes = tokio::task::spawn_blocking(move || {
-        assign::assign(&people, &mut facilities, options, assign::default_rank)
+        assign::assign(&people, &mut facilities, options, |p| {
+            assign::policy_rank(&in_force, first_day, p)
+        })
     })
     .await
     .map_err(|e| StorageError::Other(anyhow::anyhow!("the assignment task panicked: {e}")))?;
@@ -388,7 +394,8 @@ pub async fn start_run(
 async fn finish(state: AppState, who: AdminPrincipal, run: NewAssignmentRun) {
     let clock = Arc::clone(&state.clock);
     let result =
-        execute(&state.store, &state.pack, &run, move || clock.now().timestamp_millis()).await;
+        execute(&state.store, &state.policy_pack(), &run, move || clock.now().timestamp_millis())
+            .await;
     let (status, message, write_ms, counts) = match &result {
         Ok(r) => (RunStatus::Done, String::new(), r.write_ms, Some(r.clone())),
         Err(e) => {
