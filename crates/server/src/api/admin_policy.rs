@@ -16,7 +16,7 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -39,7 +39,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/v1/policies/{version}", get(version))
         .route("/admin/v1/surveys", get(list_surveys).post(record_survey))
         .route("/admin/v1/surveys/person/{reference}", get(find_person))
-        .route("/admin/v1/surveys/upload", post(upload_surveys))
+        .route(
+            "/admin/v1/surveys/upload",
+            post(upload_surveys).layer(DefaultBodyLimit::max(policy::MAX_SURVEY_BYTES)),
+        )
 }
 
 /// A response, with the refreshed console token in its headers when there is one.

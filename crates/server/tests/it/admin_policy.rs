@@ -280,6 +280,36 @@ async fn surveys_are_recorded_by_form_and_csv_inside_the_area(backend: Backend) 
     let res = call(&app, Method::GET, &pune, "/surveys", None).await;
     assert_eq!(res.json()["surveys"].as_array().unwrap().len(), 0);
 
+    // A district's survey file is larger than the API's usual 1 MiB: 45,000 rows (2.6 MB) are
+    // read and checked (here: the same person again from row 3 on), 9 MiB are refused.
+    let mut big = String::from("reference_id,comorbidities,notes\n");
+    for _ in 0..45_000 {
+        big.push_str(&format!("{in_mumbai},diabetes,checked at the door by team A\n"));
+    }
+    assert!(big.len() > 2 * 1024 * 1024);
+    let res = app
+        .call(Method::POST, format!("{API}/surveys/upload"))
+        .bearer(&mumbai)
+        .body(big.as_bytes())
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    let f = fields(&res);
+    assert!(!f.is_empty() && f.iter().all(|f| f == "file"));
+    let text = res.text();
+    assert!(text.contains("row 3: reference_id: the same person as row 2"));
+    assert!(text.contains("44999 problems: nothing was recorded"));
+    let huge = vec![b'x'; 9 * 1024 * 1024];
+    let res = app
+        .call(Method::POST, format!("{API}/surveys/upload"))
+        .bearer(&mumbai)
+        .body(&huge)
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let listed = call(&app, Method::GET, &mumbai, "/surveys", None).await;
+    assert_eq!(listed.json()["surveys"].as_array().unwrap().len(), 2);
+
     // The audit log has ids and counts, never the conditions.
     let audit = app
         .store

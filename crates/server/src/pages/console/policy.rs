@@ -11,7 +11,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Multipart, Path};
+use axum::extract::{DefaultBodyLimit, Multipart, Path};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
@@ -30,7 +30,7 @@ use crate::state::AppState;
 /// Blank group rows offered after the current ones.
 const BLANK_GROUPS: usize = 2;
 /// The largest CSV a page upload reads.
-const MAX_UPLOAD_BYTES: usize = 8 * 1024 * 1024;
+const MAX_UPLOAD_BYTES: usize = svc::MAX_SURVEY_BYTES;
 
 /// The routes (under `/console`).
 pub(super) fn router() -> Router<AppState> {
@@ -38,7 +38,11 @@ pub(super) fn router() -> Router<AppState> {
         .route("/console/policy", get(list).post(create))
         .route("/console/policy/{version}", get(show))
         .route("/console/surveys", get(surveys).post(record))
-        .route("/console/surveys/upload", post(upload))
+        // The form's other fields and the multipart framing ride on top of the file.
+        .route(
+            "/console/surveys/upload",
+            post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
+        )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -35,6 +35,8 @@ use crate::state::AppState;
 
 /// Most rows one CSV upload of surveys may have.
 pub const MAX_SURVEY_ROWS: usize = 50_000;
+/// Largest CSV of surveys accepted (50,000 rows with several conditions and notes fit).
+pub const MAX_SURVEY_BYTES: usize = 8 * 1024 * 1024;
 /// Most row problems reported for one upload (the count of the rest is given).
 pub const MAX_REPORTED_ERRORS: usize = 200;
 /// How often other processes' versions are picked up.
