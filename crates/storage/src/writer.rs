@@ -1,9 +1,11 @@
 //! Group commit: one task owns the write connection and batches concurrent writes.
 //!
 //! SQLite at `synchronous=FULL` manages about 500 single-row commits a second here; one
-//! transaction holding many operations costs one fsync.  Each operation runs inside its own
-//! savepoint, so one refused operation (a full session, a duplicate id) rolls back alone, and
-//! every caller is answered only after the shared COMMIT returned: an acknowledged write has
+//! transaction holding many operations costs one fsync.  When several operations share a
+//! transaction each runs inside its own savepoint, so one refused operation (a full session, a
+//! duplicate id) rolls back alone; an operation alone in its transaction runs without one (a
+//! failure rolls the transaction back), which spares SQLite a copy of every page it touches.
+//! Every caller is answered only after the shared COMMIT returned: an acknowledged write has
 //! reached the disk.
 
 use futures::future::BoxFuture;
@@ -115,6 +117,9 @@ pub(crate) async fn open_writer(
         Backend::Postgres => "SET synchronous_commit = on",
     };
     sqlx::raw_sql(setup).execute(&mut conn).await?;
+    if backend == Backend::Sqlite {
+        sqlx::raw_sql(crate::sql::SQLITE_WRITER_PRAGMAS).execute(&mut conn).await?;
+    }
     Ok(conn)
 }
 
@@ -158,7 +163,18 @@ async fn run(
             }
             continue;
         }
+        // A savepoint makes SQLite copy every page an operation first touches into its
+        // sub-journal (and PostgreSQL start a subtransaction); an operation alone in its
+        // transaction does not need one: if it fails, the whole transaction rolls back.
+        let alone = batch.len() == 1;
+        let mut all_succeeded = true;
         for job in batch.drain(..) {
+            if alone {
+                let d = job.run(&mut conn).await;
+                all_succeeded = d.succeeded();
+                done.push(d);
+                continue;
+            }
             if let Err(e) = exec(&mut conn, "SAVEPOINT op").await {
                 job.abort(e);
                 continue;
@@ -177,11 +193,20 @@ async fn run(
             }
             done.push(d);
         }
-        let commit = exec(&mut conn, "COMMIT").await;
-        if let Err(e) = &commit {
-            tracing::error!(error = %e, ops = n_ops, "group commit failed");
-            let _ = exec(&mut conn, "ROLLBACK").await;
-        }
+        let commit = if all_succeeded {
+            let commit = exec(&mut conn, "COMMIT").await;
+            if let Err(e) = &commit {
+                tracing::error!(error = %e, ops = n_ops, "group commit failed");
+                let _ = exec(&mut conn, "ROLLBACK").await;
+            }
+            commit
+        } else {
+            // The lone operation failed: nothing of it stays; it answers with its own error.
+            if let Err(e) = exec(&mut conn, "ROLLBACK").await {
+                tracing::error!(error = %e, "rollback of a failed operation failed");
+            }
+            Ok(())
+        };
         metrics_batch(n_ops);
         for d in done {
             d.finish(commit.clone());
@@ -191,4 +216,75 @@ async fn run(
 
 fn metrics_batch(n_ops: usize) {
     tracing::trace!(ops = n_ops, "group commit");
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{AnyConnection, Row};
+
+    use super::*;
+
+    async fn writer() -> (Writer, tempfile::TempDir) {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}?mode=rwc", dir.path().join("w.db").display());
+        let options: AnyConnectOptions = url.parse().unwrap();
+        let conn = open_writer(&options, Backend::Sqlite).await.unwrap();
+        let w = Writer::spawn(conn, Backend::Sqlite, options);
+        w.write::<()>(Box::new(|c: &mut AnyConnection| {
+            Box::pin(async move {
+                sqlx::query("CREATE TABLE t (v INTEGER NOT NULL)").execute(&mut *c).await.unwrap();
+                Ok(())
+            })
+        }))
+        .await
+        .unwrap();
+        (w, dir)
+    }
+
+    /// Inserts `v`, then fails when `fail`.
+    fn insert(v: i64, fail: bool) -> WriteFn<()> {
+        Box::new(move |c: &mut AnyConnection| {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO t (v) VALUES ($1)")
+                    .bind(v)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(StorageError::from_sqlx)?;
+                if fail { Err(StorageError::Config("refused".into())) } else { Ok(()) }
+            })
+        })
+    }
+
+    async fn values(w: &Writer) -> Vec<i64> {
+        w.write(Box::new(|c: &mut AnyConnection| {
+            Box::pin(async move {
+                let rows = sqlx::query("SELECT v FROM t ORDER BY v").fetch_all(&mut *c).await;
+                Ok(rows.unwrap().iter().map(|r| r.get::<i64, _>(0)).collect())
+            })
+        }))
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_lone_failing_operation_leaves_nothing_and_answers_its_own_error() {
+        let (w, _dir) = writer().await;
+        let err = w.write(insert(1, true)).await.unwrap_err();
+        assert!(matches!(err, StorageError::Config(_)), "{err:?}");
+        w.write(insert(2, false)).await.unwrap();
+        assert_eq!(values(&w).await, vec![2]);
+    }
+
+    #[tokio::test]
+    async fn in_a_shared_batch_only_the_failing_operation_rolls_back() {
+        let (w, _dir) = writer().await;
+        let ops: Vec<_> = (0..50).map(|i| w.write(insert(i, i % 5 == 0))).collect();
+        let results = futures::future::join_all(ops).await;
+        for (i, r) in results.iter().enumerate() {
+            assert_eq!(r.is_ok(), i % 5 != 0, "operation {i}: {r:?}");
+        }
+        let expected: Vec<i64> = (0..50).filter(|i| i % 5 != 0).collect();
+        assert_eq!(values(&w).await, expected);
+    }
 }

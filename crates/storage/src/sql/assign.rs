@@ -254,6 +254,14 @@ async fn write_chunk(
 ) -> StorageResult<ChunkOutcome> {
     let mut out = ChunkOutcome::default();
     rows.sort_by_key(|r| r.seq);
+    if backend == Backend::Postgres {
+        // A national run adds lakhs of rows faster than autovacuum analyzes them.
+        super::bulk::refresh_statistics(
+            conn,
+            &["appointments", "outbox_events", "assignments", "vaccinations"],
+        )
+        .await?;
+    }
     if !dry_run {
         // Skip people booked or vaccinated since the run read them.
         let ids: Vec<String> = rows

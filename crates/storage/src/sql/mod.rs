@@ -51,6 +51,12 @@ pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synch
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY; \
      PRAGMA cache_size = -65536;";
 
+/// Set on the one writer connection after [`SQLITE_PRAGMAS`]: a page cache of up to 256 MiB
+/// (taken only as pages are touched).  Bulk work (an upload of lakhs of people, an assignment
+/// run) inserts into several randomly keyed indexes; with the readers' 64 MiB those pages are
+/// evicted and read back between chunks (BENCHMARKS.md §8).
+pub(crate) const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -262144;";
+
 /// Opens the database named by `url`, runs the embedded migrations and starts the writer.
 ///
 /// `sqlite:` URLs are opened with `mode=rwc` (the file is created); anything but `sqlite:` or
@@ -78,6 +84,7 @@ pub async fn connect(url: &str, read_connections: u32) -> StorageResult<Arc<SqlS
     match backend {
         Backend::Sqlite => {
             writer_conn.execute(SQLITE_PRAGMAS).await.map_err(StorageError::from_sqlx)?;
+            writer_conn.execute(SQLITE_WRITER_PRAGMAS).await.map_err(StorageError::from_sqlx)?;
             MIGRATE_SQLITE
                 .run(&mut writer_conn)
                 .await

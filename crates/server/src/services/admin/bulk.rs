@@ -32,7 +32,7 @@ use tika_domain::ids::{BeneficiaryId, BeneficiaryRef, CenterId, ImportId};
 use tika_domain::people::{Header, ListRow, parse_row, value_hint};
 use tika_storage::{
     Change, DynStore, ImportCounts, ImportJob, ImportStatus, ListedPerson, ListedPersonRecord,
-    NewBeneficiaryRecord, NewImportJob, Occupation, StorageError,
+    NewBeneficiaryRecord, NewImportJob, Occupation, StorageError, StorageResult, UpsertOutcome,
 };
 
 use super::{AdminPrincipal, actor, area_place, require};
@@ -44,8 +44,9 @@ use crate::state::AppState;
 pub const MAX_FILE_BYTES: usize = 100 * 1024 * 1024;
 /// The most data rows one file may have.
 pub const MAX_ROWS: usize = 1_000_000;
-/// Rows stored per transaction.
-pub const CHUNK_ROWS: usize = 5_000;
+/// Rows stored per transaction: a chunk holds the writer for about half a second; 4.69 lakh
+/// rows commit 47 times (5,000-row chunks were ~20 % slower, BENCHMARKS.md §8).
+pub const CHUNK_ROWS: usize = 10_000;
 /// Uploads listed on the console.
 pub const JOB_PAGE: u32 = 50;
 
@@ -284,8 +285,177 @@ fn record_of(keys: &Keys, row: ListRow, now_ms: i64) -> ListedPersonRecord {
     }
 }
 
+/// One chunk of rows parsed and checked: the records to store (with their row numbers) and
+/// what the chunk adds to the counts and the error report.
+struct ParsedChunk {
+    records: Vec<ListedPersonRecord>,
+    record_rows: Vec<u64>,
+    processed: u64,
+    failed: u64,
+    errors: Vec<RowError>,
+}
+
+/// What is carried across chunks while parsing: keys seen (a duplicate ID refers to its first
+/// row) and facilities already looked up.
+#[derive(Default)]
+struct ParseMemory {
+    first_row_of_key: HashMap<String, u64>,
+    facilities: HashMap<CenterId, bool>,
+}
+
+/// Parses and checks one chunk.  `Err` is a database failure (a facility lookup).
+async fn parse_chunk(
+    run: &ImportRun,
+    header: &Header,
+    chunk: &[(u64, csv::StringRecord)],
+    memory: &mut ParseMemory,
+    now: i64,
+) -> Result<ParsedChunk, String> {
+    let mut out = ParsedChunk {
+        records: Vec::with_capacity(chunk.len()),
+        record_rows: Vec::with_capacity(chunk.len()),
+        processed: 0,
+        failed: 0,
+        errors: Vec::new(),
+    };
+    for (row_no, rec) in chunk {
+        out.processed += 1;
+        let cells: Vec<&str> = rec.iter().collect();
+        let fail = |errors: &mut Vec<RowError>, field: &str, hint: String, message: String| {
+            errors.push(RowError {
+                row: *row_no,
+                field: field.to_owned(),
+                value_hint: hint,
+                message,
+            });
+        };
+        let parsed = match parse_row(&run.pack, header, &cells, run.current_year) {
+            Ok(p) => p,
+            Err(field_errors) => {
+                for e in field_errors {
+                    let column =
+                        tika_domain::people::COLUMNS.iter().find(|c| c.name() == e.field).copied();
+                    let value = column.map_or("", |c| header.cell(&cells, c));
+                    fail(&mut out.errors, e.field, value_hint(e.field, value), e.message);
+                }
+                out.failed += 1;
+                continue;
+            }
+        };
+        let mut bad = false;
+        if !in_area(&run.area, &parsed) {
+            let district = run
+                .pack
+                .district(parsed.district)
+                .map_or_else(|| parsed.district.0.to_string(), |d| d.name.clone());
+            let field =
+                if parsed.posting_pincode.is_some() { "posting_pincode" } else { "home_pincode" };
+            let pin = parsed.posting_pincode.or(parsed.home_pincode).unwrap_or_default();
+            fail(
+                &mut out.errors,
+                field,
+                pin.to_string(),
+                format!("The pincode is in {district}, outside your area"),
+            );
+            bad = true;
+        }
+        if let Some(center) = parsed.posting_center {
+            let exists = match memory.facilities.get(&center) {
+                Some(e) => *e,
+                None => {
+                    let e = match run.store.find_facility(center).await {
+                        Ok(_) => true,
+                        Err(StorageError::NotFound) => false,
+                        Err(e) => return Err(format!("The database failed: {e}")),
+                    };
+                    memory.facilities.insert(center, e);
+                    e
+                }
+            };
+            if !exists {
+                fail(
+                    &mut out.errors,
+                    "posting_facility_id",
+                    center.0.to_string(),
+                    "No facility has this ID".into(),
+                );
+                bad = true;
+            }
+        }
+        if bad {
+            out.failed += 1;
+            continue;
+        }
+        let record = record_of(&run.keys, parsed, now);
+        if let Some(first) = memory.first_row_of_key.get(&record.list_key) {
+            let hint =
+                value_hint("id_number", header.cell(&cells, tika_domain::people::Column::IdNumber));
+            fail(&mut out.errors, "id_number", hint, format!("The same ID is on row {first}"));
+            out.failed += 1;
+            continue;
+        }
+        memory.first_row_of_key.insert(record.list_key.clone(), *row_no);
+        out.record_rows.push(*row_no);
+        out.records.push(record);
+    }
+    Ok(out)
+}
+
+/// A chunk being stored (by a task of its own) while the next one is parsed.
+struct InFlight {
+    store: tokio::task::JoinHandle<StorageResult<UpsertOutcome>>,
+    chunk: ParsedChunk,
+}
+
+/// Waits for a chunk's store and adds the chunk to the counts and the report; `Err` is the
+/// failure that ends the import (the chunk's rows were looked at but not counted).
+async fn land(
+    run: &ImportRun,
+    flight: InFlight,
+    counts: &mut ImportCounts,
+    errors: &mut Vec<RowError>,
+) -> Result<(), String> {
+    let InFlight { store, chunk } = flight;
+    let stored = match store.await {
+        Ok(r) => r.map_err(|e| format!("The database failed: {e}")),
+        Err(e) => Err(format!("The import task failed: {e}")),
+    };
+    counts.failed += chunk.failed;
+    counts.processed += chunk.processed;
+    errors.extend(chunk.errors);
+    match stored {
+        Ok(out) => {
+            counts.inserted += out.inserted;
+            counts.updated += out.updated;
+            counts.unchanged += out.unchanged;
+            for (i, reason) in out.refused {
+                counts.failed += 1;
+                let row = chunk.record_rows.get(i).copied().unwrap_or_default();
+                errors.push(RowError {
+                    row,
+                    field: "mobile".into(),
+                    value_hint: String::new(),
+                    message: reason,
+                });
+            }
+            if let Err(e) = run.store.update_import_progress(run.job, counts).await {
+                tracing::warn!(error = %e, job = %run.job, "import progress not recorded");
+            }
+            Ok(())
+        }
+        Err(failure) => {
+            // The rows of this chunk were not stored: they were looked at, not counted.
+            counts.processed -= chunk.record_rows.len() as u64;
+            Err(failure)
+        }
+    }
+}
+
 /// Parses, checks and stores the rows of `sheet`, chunk by chunk, calling `progress` after
 /// each chunk (and recording it on the job unless a dry run).
+///
+/// Parsing a chunk (CPU) overlaps storing the previous one (the writer): on two cores the
+/// next chunk is ready when the writer is.  A chunk counts once its transaction committed.
 pub async fn run_import(
     run: &ImportRun,
     sheet: Sheet,
@@ -304,142 +474,52 @@ pub async fn run_import(
             message: "Unknown column, ignored".into(),
         })
         .collect();
-    let mut first_row_of_key: HashMap<String, u64> = HashMap::with_capacity(rows.len());
-    let mut facilities: HashMap<CenterId, bool> = HashMap::new();
+    let mut memory = ParseMemory::default();
     let mut failure = None;
+    let mut in_flight: Option<InFlight> = None;
 
     for chunk in rows.chunks(CHUNK_ROWS) {
         let now = now_ms();
-        let mut records = Vec::with_capacity(chunk.len());
-        let mut record_rows = Vec::with_capacity(chunk.len());
-        for (row_no, rec) in chunk {
-            counts.processed += 1;
-            let cells: Vec<&str> = rec.iter().collect();
-            let fail = |errors: &mut Vec<RowError>, field: &str, hint: String, message: String| {
-                errors.push(RowError {
-                    row: *row_no,
-                    field: field.to_owned(),
-                    value_hint: hint,
-                    message,
-                });
-            };
-            let parsed = match parse_row(&run.pack, &header, &cells, run.current_year) {
-                Ok(p) => p,
-                Err(field_errors) => {
-                    for e in field_errors {
-                        let column = tika_domain::people::COLUMNS
-                            .iter()
-                            .find(|c| c.name() == e.field)
-                            .copied();
-                        let value = column.map_or("", |c| header.cell(&cells, c));
-                        fail(&mut errors, e.field, value_hint(e.field, value), e.message);
-                    }
-                    counts.failed += 1;
-                    continue;
-                }
-            };
-            let mut bad = false;
-            if !in_area(&run.area, &parsed) {
-                let district = run
-                    .pack
-                    .district(parsed.district)
-                    .map_or_else(|| parsed.district.0.to_string(), |d| d.name.clone());
-                let field = if parsed.posting_pincode.is_some() {
-                    "posting_pincode"
-                } else {
-                    "home_pincode"
-                };
-                let pin = parsed.posting_pincode.or(parsed.home_pincode).unwrap_or_default();
-                fail(
-                    &mut errors,
-                    field,
-                    pin.to_string(),
-                    format!("The pincode is in {district}, outside your area"),
-                );
-                bad = true;
+        let parsed = parse_chunk(run, &header, chunk, &mut memory, now).await;
+        if let Some(flight) = in_flight.take() {
+            if let Err(f) = land(run, flight, &mut counts, &mut errors).await {
+                failure = Some(f);
+                break;
             }
-            if let Some(center) = parsed.posting_center {
-                let exists = match facilities.get(&center) {
-                    Some(e) => *e,
-                    None => {
-                        let e = match run.store.find_facility(center).await {
-                            Ok(_) => true,
-                            Err(StorageError::NotFound) => false,
-                            Err(e) => {
-                                failure = Some(format!("The database failed: {e}"));
-                                break;
-                            }
-                        };
-                        facilities.insert(center, e);
-                        e
-                    }
-                };
-                if !exists {
-                    fail(
-                        &mut errors,
-                        "posting_facility_id",
-                        center.0.to_string(),
-                        "No facility has this ID".into(),
-                    );
-                    bad = true;
-                }
-            }
-            if bad {
-                counts.failed += 1;
-                continue;
-            }
-            let record = record_of(&run.keys, parsed, now);
-            if let Some(first) = first_row_of_key.get(&record.list_key) {
-                let hint = value_hint(
-                    "id_number",
-                    header.cell(&cells, tika_domain::people::Column::IdNumber),
-                );
-                fail(&mut errors, "id_number", hint, format!("The same ID is on row {first}"));
-                counts.failed += 1;
-                continue;
-            }
-            first_row_of_key.insert(record.list_key.clone(), *row_no);
-            record_rows.push(*row_no);
-            records.push(record);
+            progress(&counts);
         }
-        if failure.is_some() {
-            break;
-        }
-        if run.dry_run {
-            counts.inserted += records.len() as u64;
-        } else if !records.is_empty() {
-            match run
-                .store
-                .upsert_listed_people_capped(Some(run.job), records, run.max_per_mobile, now)
-                .await
-            {
-                Ok(out) => {
-                    counts.inserted += out.inserted;
-                    counts.updated += out.updated;
-                    counts.unchanged += out.unchanged;
-                    for (i, reason) in out.refused {
-                        counts.failed += 1;
-                        let row = record_rows.get(i).copied().unwrap_or_default();
-                        errors.push(RowError {
-                            row,
-                            field: "mobile".into(),
-                            value_hint: String::new(),
-                            message: reason,
-                        });
-                    }
-                }
-                Err(e) => {
-                    // The rows of this chunk were not stored: they were looked at, not counted.
-                    counts.processed -= record_rows.len() as u64;
-                    failure = Some(format!("The database failed: {e}"));
-                    break;
-                }
+        let mut parsed = match parsed {
+            Ok(p) => p,
+            Err(f) => {
+                failure = Some(f);
+                break;
             }
-            if let Err(e) = run.store.update_import_progress(run.job, &counts).await {
-                tracing::warn!(error = %e, job = %run.job, "import progress not recorded");
+        };
+        if run.dry_run || parsed.records.is_empty() {
+            counts.inserted += parsed.records.len() as u64;
+            counts.processed += parsed.processed;
+            counts.failed += parsed.failed;
+            errors.append(&mut parsed.errors);
+            progress(&counts);
+            continue;
+        }
+        let records = std::mem::take(&mut parsed.records);
+        let (store, job, cap) = (Arc::clone(&run.store), run.job, run.max_per_mobile);
+        in_flight = Some(InFlight {
+            store: tokio::spawn(async move {
+                store.upsert_listed_people_capped(Some(job), records, cap, now).await
+            }),
+            chunk: parsed,
+        });
+    }
+    // The last chunk (or the one in flight when parsing failed) still lands.
+    if let Some(flight) = in_flight.take() {
+        match land(run, flight, &mut counts, &mut errors).await {
+            Ok(()) => progress(&counts),
+            Err(f) => {
+                failure.get_or_insert(f);
             }
         }
-        progress(&counts);
     }
     errors.sort_by_key(|e| e.row);
     ImportResult { counts, errors, failure }
