@@ -13,9 +13,9 @@
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use tika_domain::admin::Area;
-use tika_domain::ids::{BeneficiaryId, CenterId, DistrictId, DrawId, StateId};
+use tika_domain::ids::{BeneficiaryId, CenterId, DistrictId, DrawId, ReviewId, StateId};
 
-use crate::{Change, CorrectionRequest, StorageResult};
+use crate::{Change, CorrectionRequest, ReviewAction, ReviewItem, StorageResult};
 
 /// Which queue an issue comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,6 +205,20 @@ pub trait FollowUpStore: Send + Sync {
         note: &str,
         audit: &Change,
     ) -> StorageResult<CorrectionRequest>;
+
+    /// Resolves an open sync conflict as [`crate::Store::resolve_review`] does, in one
+    /// transaction with the official's audit entry (so a decision is never left unaudited).
+    #[allow(clippy::too_many_arguments)]
+    async fn resolve_review_audited(
+        &self,
+        id: ReviewId,
+        action: ReviewAction,
+        note: &str,
+        resolved_by: &str,
+        now_ms: i64,
+        pack: std::sync::Arc<tika_domain::country::CountryPack>,
+        audit: &Change,
+    ) -> StorageResult<ReviewItem>;
 
     /// Creates a draw: reads the entry list (the distinct reference ids of people with a
     /// non-voided dose at a facility of the district dated in the period), stores it with its

@@ -301,6 +301,14 @@ async fn sync_conflicts_are_accepted_or_discarded(backend: Backend) {
     post(&app, &mumbai, &format!("/issues/review/{unknown}/accept"), json!({ "note": "again" }))
         .await
         .assert_error(StatusCode::CONFLICT, "ADM0052");
+    // Each decision is audited with its outcome (written in the decision's transaction); the
+    // refused second decision left no entry.
+    let audit = ok(&get(&app, &mumbai, "/audit?action=issue.").await, StatusCode::OK);
+    let entries = audit["entries"].as_array().unwrap();
+    let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["issue.discard", "issue.accept"], "{audit}");
+    assert_eq!(entries[0]["after"]["status"], "discarded", "{audit}");
+    assert_eq!(entries[1]["after"]["status"], "accepted", "{audit}");
     // Wrong action for the kind.
     assert_not_found(
         &post(&app, &mumbai, &format!("/issues/review/{known}/approve"), json!({ "note": "xyz" }))

@@ -7,15 +7,15 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use tika_domain::admin::Area;
 use tika_domain::draw;
-use tika_domain::ids::{BeneficiaryId, CenterId, DistrictId, DrawId, StateId};
+use tika_domain::ids::{BeneficiaryId, CenterId, DistrictId, DrawId, ReviewId, StateId};
 
 use super::certificates::{CORRECTION_COLS, correction_from_row, enqueue};
 use super::console::{Arg, Sql, area_filter, write_change};
 use super::{SqlStore, date_str, decode_err, parse_date, parse_uuid};
 use crate::{
     Backend, Change, ConflictKind, CorrectionRequest, CorrectionStatus, Draw, DrawFilter,
-    DrawStatus, FollowUpStore, IssueFilter, IssueKind, IssueRow, NewDraw, SeedOutcome,
-    StorageError, StorageResult,
+    DrawStatus, FollowUpStore, IssueFilter, IssueKind, IssueRow, NewDraw, ReviewAction, ReviewItem,
+    SeedOutcome, StorageError, StorageResult,
 };
 
 type Conn = AnyConnection;
@@ -405,6 +405,29 @@ impl FollowUpStore for SqlStore {
         audit: &Change,
     ) -> StorageResult<CorrectionRequest> {
         reject_correction(self, id, note, audit).await
+    }
+
+    async fn resolve_review_audited(
+        &self,
+        id: ReviewId,
+        action: ReviewAction,
+        note: &str,
+        resolved_by: &str,
+        now_ms: i64,
+        pack: std::sync::Arc<tika_domain::country::CountryPack>,
+        audit: &Change,
+    ) -> StorageResult<ReviewItem> {
+        super::sync::resolve_review(
+            self,
+            id,
+            action,
+            note.to_owned(),
+            resolved_by.to_owned(),
+            now_ms,
+            pack,
+            Some(audit.clone()),
+        )
+        .await
     }
 
     async fn create_draw(&self, new: &NewDraw, audit: &Change) -> StorageResult<Draw> {

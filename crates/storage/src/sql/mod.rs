@@ -481,6 +481,7 @@ impl Store for SqlStore {
             resolved_by.to_owned(),
             now_ms,
             pack,
+            None,
         )
         .await
     }

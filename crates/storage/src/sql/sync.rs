@@ -902,6 +902,8 @@ async fn write_effects(
     Ok(())
 }
 
+// The trait's arguments plus the optional audit entry, passed straight through.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn resolve_review(
     store: &SqlStore,
     id: ReviewId,
@@ -910,6 +912,7 @@ pub(super) async fn resolve_review(
     resolved_by: String,
     now_ms: i64,
     pack: Arc<CountryPack>,
+    audit: Option<crate::Change>,
 ) -> StorageResult<ReviewItem> {
     store
         .write(Box::new(move |conn| {
@@ -979,6 +982,9 @@ pub(super) async fn resolve_review(
                 .execute(&mut *conn)
                 .await
                 .map_err(db)?;
+                if let Some(audit) = &audit {
+                    super::console::write_change(conn, audit).await?;
+                }
                 Ok(ReviewItem {
                     status,
                     resolution_note: Some(note),

@@ -343,15 +343,29 @@ pub async fn resolve_review(
         return Err(already_decided());
     }
     let action = if accept { ReviewAction::Accept } else { ReviewAction::Discard };
+    let audit = change(
+        state,
+        who,
+        if accept { "issue.accept" } else { "issue.discard" },
+        format!("review:{id}"),
+        Some(found.facility.place()),
+        Some(json!({ "status": "open", "code": found.item.code.as_str() })),
+        Some(json!({
+            "status": if accept { "accepted" } else { "discarded" },
+            "session_id": found.item.record.session_id,
+        })),
+    );
+    // The decision and its audit entry are one transaction.
     let item = match state
         .store
-        .resolve_review(
+        .resolve_review_audited(
             id,
             action,
             &note,
             &actor(who),
-            state.now_ms(),
+            audit.at_ms,
             std::sync::Arc::clone(&state.pack),
+            &audit,
         )
         .await
     {
@@ -364,16 +378,6 @@ pub async fn resolve_review(
         }
         Err(e) => return Err(e.into()),
     };
-    let audit = change(
-        state,
-        who,
-        if accept { "issue.accept" } else { "issue.discard" },
-        format!("review:{id}"),
-        Some(found.facility.place()),
-        Some(json!({ "status": "open", "code": found.item.code.as_str() })),
-        Some(json!({ "status": item.status.as_str(), "session_id": item.record.session_id })),
-    );
-    state.store.record_change(&audit).await?;
     tracing::info!(admin = %who.admin, review = %id, accept, "sync conflict resolved");
     Ok(ReviewIssue { item, ..found })
 }
