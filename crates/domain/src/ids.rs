@@ -162,6 +162,26 @@ uuid_id!(
     /// One survey record (a person's comorbidities as a surveyor recorded them).
     SurveyId
 );
+uuid_id!(
+    /// A cold chain point: a state, regional or district vaccine store, or a facility's store.
+    ColdChainPointId
+);
+uuid_id!(
+    /// One piece of cold chain equipment (an ice-lined refrigerator, a deep freezer, …).
+    EquipmentId
+);
+uuid_id!(
+    /// A vaccine lot (one batch of one manufacturer) as received into the cold chain.
+    LotId
+);
+uuid_id!(
+    /// One stock movement in a point's ledger.
+    MovementId
+);
+uuid_id!(
+    /// One temperature alarm of a piece of equipment.
+    AlarmId
+);
 int_id!(
     /// A state or union territory (CoWIN's numbering: Maharashtra = 21).
     StateId

@@ -7,11 +7,13 @@
 pub mod admin;
 pub mod assign;
 pub mod beneficiary;
+pub mod coldchain;
 pub mod country;
 pub mod date;
 pub mod draw;
 pub mod eligibility;
 pub mod ids;
+pub mod inventory;
 pub mod message;
 pub mod mobile;
 pub mod otp;
