@@ -398,7 +398,7 @@ pub struct MovementRequest {
 }
 
 /// Why a movement is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum MovementError {
     /// Zero or too many vials.
     #[error("Vials must be between 1 and {max}", max = MAX_VIALS_PER_MOVEMENT)]

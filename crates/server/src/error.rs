@@ -245,6 +245,12 @@ fn conflict_for(kind: ConflictKind) -> ApiError {
             "ADM0011",
             "Seats cannot go below the bookings already taken; cancel bookings or the session instead",
         ),
+        // Inventory codes (STK…) are reserved for the cold chain API (issue 7).
+        ConflictKind::Stock(e) => ApiError::conflict("STK0001", e.to_string()),
+        ConflictKind::LotMismatch => ApiError::conflict(
+            "STK0002",
+            "A lot with this vaccine and batch exists with another expiry or doses per vial",
+        ),
         ConflictKind::FacilityInactive => ApiError::conflict(
             "ADM0012",
             "This facility is deactivated: activate it before planning sessions",

@@ -13,6 +13,7 @@
 mod assign;
 mod bulk;
 mod followup;
+mod inventory;
 mod policy;
 mod records;
 mod sql;
@@ -21,6 +22,7 @@ pub mod writer;
 pub use assign::*;
 pub use bulk::*;
 pub use followup::*;
+pub use inventory::*;
 pub use policy::*;
 pub use records::*;
 pub use sql::{SqlStore, connect, connect_read_only};
@@ -108,6 +110,10 @@ pub enum ConflictKind {
     CapacityBelowBooked,
     /// The facility is deactivated: no new sessions.
     FacilityInactive,
+    /// A stock movement broke a ledger rule (not enough stock, expired lot, missing reason).
+    Stock(tika_domain::inventory::MovementError),
+    /// A lot with this vaccine and batch exists with another expiry or doses per vial.
+    LotMismatch,
 }
 
 /// Why two beneficiary records cannot be merged.
@@ -164,7 +170,7 @@ pub type StorageResult<T> = Result<T, StorageError>;
 /// The persistence contract every backend fulfils.
 #[async_trait]
 pub trait Store:
-    BulkStore + AssignStore + PolicyStore + FollowUpStore + Send + Sync + 'static
+    BulkStore + AssignStore + PolicyStore + FollowUpStore + InventoryStore + Send + Sync + 'static
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;
