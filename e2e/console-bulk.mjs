@@ -12,8 +12,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  ARTIFACTS, BACKENDS, aadhaar, assert, assertEq, failure, finish, globalTimeout, launchChromium,
-  runSteps, startServer,
+  ARTIFACTS, aadhaar, assert, assertEq, globalTimeout, runOnEveryBackend, runSteps, startServer,
 } from './lib.mjs';
 
 const DELHI = { username: 'delhi.admin', password: 'tika-demo-delhi1' };
@@ -185,16 +184,4 @@ async function bulkFlow(backend, browser) {
   }
 }
 
-const browser = await launchChromium().catch((e) => {
-  failure('launch Chromium', e);
-  finish();
-});
-for (const backend of BACKENDS) {
-  try {
-    await bulkFlow(backend, browser);
-  } catch (e) {
-    failure(`[console-bulk/${backend}] start`, e);
-  }
-}
-await browser.close().catch(() => {});
-finish();
+await runOnEveryBackend('console-bulk', bulkFlow);

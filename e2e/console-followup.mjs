@@ -20,8 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  ARTIFACTS, BACKENDS, assert, assertEq, failure, finish, globalTimeout, indiaToday, launchChromium,
-  runSteps, startServer,
+  ARTIFACTS, assert, assertEq, globalTimeout, indiaToday, runOnEveryBackend, runSteps, startServer,
 } from './lib.mjs';
 
 const DELHI = { username: 'delhi.admin', password: 'tika-demo-delhi1' };
@@ -188,16 +187,4 @@ async function followupFlow(backend, browser) {
   }
 }
 
-const browser = await launchChromium().catch((e) => {
-  failure('launch Chromium', e);
-  finish();
-});
-for (const backend of BACKENDS) {
-  try {
-    await followupFlow(backend, browser);
-  } catch (e) {
-    failure(`[console-followup/${backend}] start`, e);
-  }
-}
-await browser.close().catch(() => {});
-finish();
+await runOnEveryBackend('console-followup', followupFlow);

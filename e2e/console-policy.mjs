@@ -19,8 +19,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
-  ARTIFACTS, BACKENDS, OTP, aadhaar, assert, assertEq, failure, finish, globalTimeout, indiaToday,
-  launchChromium, runSteps, startServer, withTimeout,
+  ARTIFACTS, OTP, aadhaar, assert, assertEq, globalTimeout, indiaToday, runOnEveryBackend,
+  runSteps, startServer, withTimeout,
 } from './lib.mjs';
 
 // The demo officials (crates/cli/src/demo_admin.rs).
@@ -189,16 +189,4 @@ async function policyFlow(backend, browser) {
   }
 }
 
-const browser = await launchChromium().catch((e) => {
-  failure('launch Chromium', e);
-  finish();
-});
-for (const backend of BACKENDS) {
-  try {
-    await policyFlow(backend, browser);
-  } catch (e) {
-    failure(`[console-policy/${backend}] start`, e);
-  }
-}
-await browser.close().catch(() => {});
-finish();
+await runOnEveryBackend('console-policy', policyFlow);

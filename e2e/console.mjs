@@ -19,8 +19,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
-  ARTIFACTS, BACKENDS, assert, assertEq, failure, finish, globalTimeout, indiaToday, launchChromium,
-  phoneContext, runSteps, startServer,
+  ARTIFACTS, assert, assertEq, globalTimeout, indiaToday, phoneContext, runOnEveryBackend,
+  runSteps, startServer,
 } from './lib.mjs';
 
 // The demo officials (crates/cli/src/demo_admin.rs).
@@ -246,16 +246,4 @@ async function consoleFlow(backend, browser) {
   }
 }
 
-const browser = await launchChromium().catch((e) => {
-  failure('launch Chromium', e);
-  finish();
-});
-for (const backend of BACKENDS) {
-  try {
-    await consoleFlow(backend, browser);
-  } catch (e) {
-    failure(`[console/${backend}] start`, e);
-  }
-}
-await browser.close().catch(() => {});
-finish();
+await runOnEveryBackend('console', consoleFlow);

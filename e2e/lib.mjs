@@ -219,3 +219,24 @@ export function phoneContext(browser, options = {}) {
     ...options,
   });
 }
+
+/**
+ * Runs `flow(backend, browser)` on every backend in one headless Chromium, then closes it and
+ * reports (exits).  A flow that throws before its steps counts as one failure named
+ * `[name/backend] start`.
+ */
+export async function runOnEveryBackend(name, flow) {
+  const browser = await launchChromium().catch((e) => {
+    failure('launch Chromium', e);
+    finish();
+  });
+  for (const backend of BACKENDS) {
+    try {
+      await flow(backend, browser);
+    } catch (e) {
+      failure(`[${name}/${backend}] start`, e);
+    }
+  }
+  await browser.close().catch(() => {});
+  finish();
+}

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::coldchain::TempRange;
 use crate::ids::LotId;
 use crate::vaccine::VaccineCode;
 
@@ -63,12 +64,17 @@ impl PointLevel {
         Self::ALL.into_iter().find(|l| l.as_str() == s.trim())
     }
 
+    /// Depth in the chain: 0 for a state store, 3 for a facility (the variants are declared
+    /// from the top of the chain down).
+    pub fn depth(self) -> usize {
+        self as usize
+    }
+
     /// Whether stock may be issued from a point of this level to one of `to`: down the chain
     /// or sideways (a transfer between two district stores), never up except as a return to
     /// the level directly above.
     pub fn may_send_to(self, to: PointLevel) -> bool {
-        let rank = |l: PointLevel| Self::ALL.iter().position(|x| *x == l).unwrap_or(0);
-        rank(to) + 1 >= rank(self)
+        to.depth() + 1 >= self.depth()
     }
 }
 
@@ -114,11 +120,11 @@ impl EquipmentKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s.trim())
     }
 
-    /// The usual allowed band, tenths of °C (min, max), offered when equipment is added.
-    pub fn default_band_tenths(self) -> (i32, i32) {
+    /// The usual allowed band, offered when equipment is added.
+    pub fn default_band(self) -> TempRange {
         match self {
-            EquipmentKind::DeepFreezer | EquipmentKind::WalkInFreezer => (-250, -150),
-            _ => (20, 80),
+            EquipmentKind::DeepFreezer | EquipmentKind::WalkInFreezer => TempRange::FREEZER,
+            _ => TempRange::FRIDGE,
         }
     }
 }
@@ -840,9 +846,10 @@ mod tests {
         assert!(!Facility.may_send_to(StateStore));
         assert_eq!(PointLevel::parse("district_store"), Some(DistrictStore));
         assert_eq!(
-            EquipmentKind::parse("ilr").map(EquipmentKind::default_band_tenths),
-            Some((20, 80))
+            EquipmentKind::parse("ilr").map(EquipmentKind::default_band),
+            Some(TempRange::FRIDGE)
         );
+        assert_eq!(EquipmentKind::DeepFreezer.default_band(), TempRange::FREEZER);
     }
 
     fn arb_kind() -> impl Strategy<Value = MovementKind> {

@@ -251,6 +251,10 @@ fn conflict_for(kind: ConflictKind) -> ApiError {
             "STK0002",
             "A lot with this vaccine and batch exists with another expiry or doses per vial",
         ),
+        ConflictKind::PointInactive => ApiError::conflict(
+            "STK0003",
+            "This cold chain point is deactivated: no stock moves in or out",
+        ),
         ConflictKind::FacilityInactive => ApiError::conflict(
             "ADM0012",
             "This facility is deactivated: activate it before planning sessions",

@@ -101,7 +101,7 @@ pub trait InventoryStore: Send + Sync {
     async fn find_lot(&self, id: LotId) -> StorageResult<LotRecord>;
     /// Records one movement at a point (not a transfer: see [`InventoryStore::transfer`]):
     /// `Conflict(Stock(..))` when the ledger rule refuses it, `NotFound` for an unknown point
-    /// or lot, `Conflict(FacilityInactive)` for an inactive point.
+    /// or lot, `Conflict(PointInactive)` for an inactive point.
     async fn record_movement(
         &self,
         point: ColdChainPointId,

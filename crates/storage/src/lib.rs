@@ -114,6 +114,8 @@ pub enum ConflictKind {
     Stock(tika_domain::inventory::MovementError),
     /// A lot with this vaccine and batch exists with another expiry or doses per vial.
     LotMismatch,
+    /// The cold chain point is deactivated: no stock moves in or out.
+    PointInactive,
 }
 
 /// Why two beneficiary records cannot be merged.

@@ -147,6 +147,15 @@ async fn movements_follow_the_ledger_rule(backend: Backend) {
         s.record_movement(district.id, &req(MovementKind::Issue, l.id, 1), "x", NOW).await,
         Err(StorageError::Config(_))
     ));
+    // A deactivated point moves nothing.
+    let mut closed = point("Closed store", PointLevel::DistrictStore, Some(PUNE));
+    closed.active = false;
+    s.create_point(&closed).await.unwrap();
+    assert!(matches!(
+        s.record_movement(closed.id, &req(MovementKind::Receipt, l.id, 5), "x", NOW).await,
+        Err(StorageError::Conflict(ConflictKind::PointInactive))
+    ));
+    assert!(s.movements(closed.id, 10).await.unwrap().is_empty());
     // An expired lot is not received.
     let old = s.upsert_lot(LotId::new(), &lot("OLD-1", day(2026, 11, 30)), NOW).await.unwrap();
     assert!(matches!(

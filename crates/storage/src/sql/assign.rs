@@ -256,7 +256,7 @@ async fn write_chunk(
     rows.sort_by_key(|r| r.seq);
     if backend == Backend::Postgres {
         // A national run adds lakhs of rows faster than autovacuum analyzes them.
-        super::bulk::refresh_statistics(
+        super::refresh_statistics(
             conn,
             &["appointments", "outbox_events", "assignments", "vaccinations"],
         )

@@ -249,31 +249,6 @@ async fn taken_references(
     Ok(out)
 }
 
-/// PostgreSQL: analyzes `tables` when they have never been analyzed or have changed by more
-/// than half since (plus 10,000 rows).  A first upload fills tables faster than autovacuum
-/// looks at them: without statistics the planner read the photo id index by type alone and
-/// filtered every row (17 ms per lookup at 95,000 people; the import slowed as it grew).
-/// `ANALYZE` samples at most 30,000 rows per table and may run inside the transaction.
-pub(super) async fn refresh_statistics(conn: &mut Conn, tables: &[&str]) -> StorageResult<()> {
-    let names = tables.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(",");
-    let stale: bool = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT COALESCE(BOOL_OR(c.reltuples < 0 \
-         OR s.n_mod_since_analyze > c.reltuples * 0.5 + 10000), FALSE) \
-         FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid \
-         WHERE c.relname IN ({names}) AND s.schemaname = current_schema()"
-    )))
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
-    if stale {
-        sqlx::query(AssertSqlSafe(format!("ANALYZE {}", tables.join(", "))))
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
-    }
-    Ok(())
-}
-
 /// A new beneficiary row: (record, account id, reference id).
 struct NewPerson<'a> {
     rec: &'a ListedPersonRecord,
@@ -299,7 +274,7 @@ async fn upsert_chunk(
             .execute(&mut *conn)
             .await
             .map_err(db)?;
-        refresh_statistics(conn, &["accounts", "beneficiaries", "listed_people"]).await?;
+        super::refresh_statistics(conn, &["accounts", "beneficiaries", "listed_people"]).await?;
     }
 
     // A key twice in one chunk: the later one is refused.

@@ -119,7 +119,7 @@ async fn write_movement(
 ) -> StorageResult<MovementRecord> {
     let p = point_in(conn, point).await?;
     if !p.active {
-        return Err(StorageError::Conflict(ConflictKind::FacilityInactive));
+        return Err(StorageError::Conflict(ConflictKind::PointInactive));
     }
     let lot = lot_in(conn, req.lot).await?;
     let lock = match backend {
@@ -336,9 +336,11 @@ impl InventoryStore for SqlStore {
         self.write(Box::new(move |conn| {
             Box::pin(async move {
                 let (a, b) = (point_in(conn, from).await?, point_in(conn, to).await?);
-                let down = PointLevel::ALL.iter().position(|l| *l == a.level)
-                    < PointLevel::ALL.iter().position(|l| *l == b.level);
-                let out_kind = if down { MovementKind::Issue } else { MovementKind::TransferOut };
+                let out_kind = if a.level.depth() < b.level.depth() {
+                    MovementKind::Issue
+                } else {
+                    MovementKind::TransferOut
+                };
                 let out = MovementRequest { kind: out_kind, ..req.clone() };
                 let into = MovementRequest { kind: MovementKind::TransferIn, ..req };
                 let sent =
