@@ -379,6 +379,14 @@ impl AlarmKind {
         }
     }
 
+    /// Every kind.
+    pub const ALL: [AlarmKind; 3] = [AlarmKind::TooWarm, AlarmKind::TooCold, AlarmKind::Silent];
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     /// Whether this is a temperature excursion (not silence).
     pub fn is_excursion(self) -> bool {
         matches!(self, AlarmKind::TooWarm | AlarmKind::TooCold)
@@ -697,6 +705,120 @@ impl Detector {
         while self.window.len() > MAX_WINDOW_READINGS {
             self.window.pop_first();
         }
+    }
+}
+
+/// Where a person has taken an alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlarmStatus {
+    /// Raised, nobody has answered yet.
+    Open,
+    /// Someone at the point has seen it and is acting.
+    Acknowledged,
+    /// Closed with an action.
+    Closed,
+}
+
+impl AlarmStatus {
+    /// Every status.
+    pub const ALL: [AlarmStatus; 3] =
+        [AlarmStatus::Open, AlarmStatus::Acknowledged, AlarmStatus::Closed];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlarmStatus::Open => "open",
+            AlarmStatus::Acknowledged => "acknowledged",
+            AlarmStatus::Closed => "closed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// What was done about an alarm, recorded when it is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlarmAction {
+    /// The exposed vials were set aside until their vial monitors are checked.
+    VialsQuarantined,
+    /// The vaccine was moved to other equipment.
+    VaccineMoved,
+    /// Power came back / the equipment was repaired.
+    EquipmentRepaired,
+    /// The logger (or its battery) was replaced.
+    LoggerReplaced,
+    /// Checked on site: the vaccine was never at risk (door left open briefly, sensor fault).
+    NoRisk,
+    /// Anything else (the note says what).
+    Other,
+}
+
+impl AlarmAction {
+    /// Every action.
+    pub const ALL: [AlarmAction; 6] = [
+        AlarmAction::VialsQuarantined,
+        AlarmAction::VaccineMoved,
+        AlarmAction::EquipmentRepaired,
+        AlarmAction::LoggerReplaced,
+        AlarmAction::NoRisk,
+        AlarmAction::Other,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlarmAction::VialsQuarantined => "vials_quarantined",
+            AlarmAction::VaccineMoved => "vaccine_moved",
+            AlarmAction::EquipmentRepaired => "equipment_repaired",
+            AlarmAction::LoggerReplaced => "logger_replaced",
+            AlarmAction::NoRisk => "no_risk",
+            AlarmAction::Other => "other",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// The review of a lot that was in the equipment's point during an excursion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LotReview {
+    /// Not reviewed yet (the lot is flagged).
+    Pending,
+    /// Vial monitors fine: the lot stays in use.
+    Usable,
+    /// Set aside pending a decision.
+    Quarantined,
+    /// Discarded (its vials are written off as wastage separately, in the ledger).
+    Discarded,
+}
+
+impl LotReview {
+    /// Every review.
+    pub const ALL: [LotReview; 4] =
+        [LotReview::Pending, LotReview::Usable, LotReview::Quarantined, LotReview::Discarded];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LotReview::Pending => "pending",
+            LotReview::Usable => "usable",
+            LotReview::Quarantined => "quarantined",
+            LotReview::Discarded => "discarded",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

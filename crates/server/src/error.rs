@@ -255,6 +255,15 @@ fn conflict_for(kind: ConflictKind) -> ApiError {
             "STK0003",
             "This cold chain point is deactivated: no stock moves in or out",
         ),
+        ConflictKind::LoggerTaken => ApiError::conflict(
+            "CCH0001",
+            "This temperature logger already reports for other equipment: unlink it there first",
+        ),
+        ConflictKind::AlarmClosed => ApiError::conflict("CCH0002", "This alarm is already closed"),
+        ConflictKind::LotNotExposed => ApiError::conflict(
+            "CCH0003",
+            "That lot was not in stock at the point when this alarm was raised",
+        ),
         ConflictKind::FacilityInactive => ApiError::conflict(
             "ADM0012",
             "This facility is deactivated: activate it before planning sessions",

@@ -12,6 +12,7 @@
 
 mod assign;
 mod bulk;
+mod coldchain;
 mod followup;
 mod inventory;
 mod policy;
@@ -21,6 +22,7 @@ pub mod writer;
 
 pub use assign::*;
 pub use bulk::*;
+pub use coldchain::*;
 pub use followup::*;
 pub use inventory::*;
 pub use policy::*;
@@ -116,6 +118,12 @@ pub enum ConflictKind {
     LotMismatch,
     /// The cold chain point is deactivated: no stock moves in or out.
     PointInactive,
+    /// The temperature logger already reports for other equipment.
+    LoggerTaken,
+    /// The alarm is already closed.
+    AlarmClosed,
+    /// A lot named in an alarm's closure was not exposed by that alarm.
+    LotNotExposed,
 }
 
 /// Why two beneficiary records cannot be merged.
@@ -172,7 +180,15 @@ pub type StorageResult<T> = Result<T, StorageError>;
 /// The persistence contract every backend fulfils.
 #[async_trait]
 pub trait Store:
-    BulkStore + AssignStore + PolicyStore + FollowUpStore + InventoryStore + Send + Sync + 'static
+    BulkStore
+    + AssignStore
+    + PolicyStore
+    + FollowUpStore
+    + InventoryStore
+    + ColdChainStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;

@@ -7,6 +7,7 @@ mod bulk;
 mod certificates;
 mod console;
 mod followup;
+mod coldchain;
 mod inventory;
 mod messages;
 mod people;
