@@ -521,7 +521,7 @@ pub struct SessionUse {
 }
 
 /// Something wrong with a session's numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Anomaly {
     /// More doses recorded than the opened vials hold: doses (and certificates) without

@@ -34,11 +34,16 @@ pub enum MessageKind {
     CorrectionRejected,
     /// The answer to an incoming SMS (keyword reply).
     Reply,
+    /// To a cold chain point's staff and district officials: a fridge or freezer is out of its
+    /// band.
+    ColdChainExcursion,
+    /// To the same people: a temperature logger has gone silent.
+    ColdChainSilent,
 }
 
 impl MessageKind {
     /// Every kind, in a stable order.
-    pub const ALL: [MessageKind; 13] = [
+    pub const ALL: [MessageKind; 15] = [
         MessageKind::Otp,
         MessageKind::Registration,
         MessageKind::BookingConfirmed,
@@ -52,6 +57,8 @@ impl MessageKind {
         MessageKind::CorrectionApproved,
         MessageKind::CorrectionRejected,
         MessageKind::Reply,
+        MessageKind::ColdChainExcursion,
+        MessageKind::ColdChainSilent,
     ];
 
     /// The stored and template name (`booking_confirmed`).
@@ -70,6 +77,8 @@ impl MessageKind {
             MessageKind::CorrectionApproved => "correction_approved",
             MessageKind::CorrectionRejected => "correction_rejected",
             MessageKind::Reply => "reply",
+            MessageKind::ColdChainExcursion => "coldchain_excursion",
+            MessageKind::ColdChainSilent => "coldchain_silent",
         }
     }
 
@@ -99,6 +108,8 @@ impl MessageKind {
             MessageKind::Reminder => 20 * HOUR,
             MessageKind::SessionChanged | MessageKind::SessionCancelled => 24 * HOUR,
             MessageKind::DoseDue => 7 * 24 * HOUR,
+            // An alarm hours old is in the console; the SMS is for acting now.
+            MessageKind::ColdChainExcursion | MessageKind::ColdChainSilent => 6 * HOUR,
             _ => 48 * HOUR,
         }
     }

@@ -25,6 +25,8 @@
 //! | `correction_approved` | `name` (40), **`link`** (40) |
 //! | `correction_rejected` | `name` (40), **`link`** (40) |
 //! | `reply` | **`text`** (300) |
+//! | `coldchain_excursion` | **`point`** (40), **`equipment`** (20), **`temp`** (6), **`band`** (14), **`since`** (16), **`link`** (40) |
+//! | `coldchain_silent` | **`point`** (40), **`equipment`** (20), **`since`** (16), **`link`** (40) |
 //!
 //! Dates are `DD-MM-YYYY`, slots like `09:00AM-11:00AM`, links short URLs.  A required
 //! variable must appear in every language's body; an optional one may be left out.  There is
@@ -133,6 +135,21 @@ pub fn variables(kind: MessageKind) -> &'static [VarSpec] {
             const { &[NAME, LINK] }
         }
         MessageKind::Reply => const { &[text(req("text", 300))] },
+        MessageKind::ColdChainExcursion => {
+            const {
+                &[
+                    text(req("point", 40)),
+                    text(req("equipment", 20)),
+                    req("temp", 6),
+                    req("band", 14),
+                    req("since", 16),
+                    LINK,
+                ]
+            }
+        }
+        MessageKind::ColdChainSilent => {
+            const { &[text(req("point", 40)), text(req("equipment", 20)), req("since", 16), LINK] }
+        }
     }
 }
 
@@ -717,11 +734,11 @@ mod tests {
         let set = TemplateSet::parse(&complete_set(&["en", "hi"])).unwrap();
         assert_eq!(set.sender(), "TIKAGV");
         assert_eq!(set.languages(), ["en", "hi"]);
-        assert_eq!(set.templates().count(), 26);
+        assert_eq!(set.templates().count(), 2 * MessageKind::ALL.len());
         let r = set.render(MessageKind::Otp, "hi", &[("otp", "123456"), ("minutes", "3")]).unwrap();
         assert_eq!(r.text, "hi: 123456");
         assert_eq!(r.language, "hi");
-        assert_eq!(r.template_id, "1014");
+        assert_eq!(r.template_id, (1_001 + MessageKind::ALL.len()).to_string());
         assert_eq!(r.size.parts, 1);
         // Fallbacks: a region subtag, an unknown language.
         assert_eq!(set.resolve_language("hi-IN"), "hi");
@@ -823,7 +840,7 @@ mod tests {
             Err(TemplateError::Syntax(_))
         ));
         let problems = TemplateSet::parse("").unwrap_err().problems();
-        assert_eq!(problems.len(), 14, "{problems:?}");
+        assert_eq!(problems.len(), 1 + MessageKind::ALL.len(), "{problems:?}");
         assert_eq!(problems[0], "missing `sender` (the registered sender id)");
     }
 

@@ -534,6 +534,11 @@ mod sms_template_tests {
             ("code", "4821"),
             ("link", "https://tika.gov.in/b/x7Qp"),
             ("text", "Your next dose is due on 07-09-2021."),
+            ("point", "PHC Sarnath"),
+            ("equipment", "ILR 1"),
+            ("temp", "11.4"),
+            ("band", "2.0-8.0"),
+            ("since", "04-12-2026 14:05"),
         ];
         let names: Vec<&str> = variables(kind).iter().map(|v| v.name).collect();
         all.into_iter().filter(|(n, _)| names.contains(n)).collect()
@@ -544,7 +549,7 @@ mod sms_template_tests {
         let set = india_sms_templates().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(set.sender(), "TIKAGV");
         assert_eq!(set.languages(), ["en", "hi"]);
-        assert_eq!(set.templates().count(), 26);
+        assert_eq!(set.templates().count(), 2 * MessageKind::ALL.len());
         for t in set.templates() {
             assert_eq!(t.template_id.len(), 19, "{}/{}", t.kind, t.language);
             assert!(t.worst_case.fits(usize::from(t.max_parts)));

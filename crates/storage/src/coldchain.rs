@@ -238,8 +238,11 @@ pub trait ColdChainStore: Send + Sync {
     /// The saved detectors (equipment, JSON state).
     async fn load_detectors(&self) -> StorageResult<Vec<(EquipmentId, String)>>;
     /// Saves detectors (upsert).
-    async fn save_detectors(&self, states: &[(EquipmentId, String)], now_ms: i64)
-    -> StorageResult<()>;
+    async fn save_detectors(
+        &self,
+        states: &[(EquipmentId, String)],
+        now_ms: i64,
+    ) -> StorageResult<()>;
 
     /// Records what the detector decided, in order, in one transaction (see the module doc).
     /// Returns the alarms opened by this call.
@@ -254,8 +257,12 @@ pub trait ColdChainStore: Send + Sync {
     async fn find_alarm(&self, id: AlarmId) -> StorageResult<(AlarmRecord, Vec<ExposedLot>)>;
     /// Acknowledges an open alarm (an acknowledged one stays as it was); `Conflict(AlarmClosed)`
     /// if closed.  Writes an audit row.
-    async fn acknowledge_alarm(&self, id: AlarmId, actor: &str, now_ms: i64)
-    -> StorageResult<AlarmRecord>;
+    async fn acknowledge_alarm(
+        &self,
+        id: AlarmId,
+        actor: &str,
+        now_ms: i64,
+    ) -> StorageResult<AlarmRecord>;
     /// Closes an alarm with an action and the lots' reviews; `Conflict(AlarmClosed)` if already
     /// closed, `Conflict(LotNotExposed)` for a lot that was not exposed.  Writes an audit row.
     async fn close_alarm(

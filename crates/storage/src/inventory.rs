@@ -80,6 +80,41 @@ pub struct StockLine {
     pub vials: i64,
 }
 
+/// One lot's use by a session, to record (computed by the server from the session's doses and
+/// the vials the site reports opened, with `tika_domain::inventory::reconcile`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionUseLine {
+    /// The lot.
+    pub lot: LotId,
+    /// Doses given from it.
+    pub doses_given: u32,
+    /// Vials opened (taken out of stock as `session_use`).
+    pub vials_opened: u32,
+    /// Doses discarded with the opened vials.
+    pub doses_wasted: u32,
+    /// What looks wrong.
+    pub anomalies: Vec<tika_domain::inventory::Anomaly>,
+}
+
+/// A recorded session use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionUseRecord {
+    /// The session.
+    pub session: tika_domain::ids::SessionId,
+    /// The facility's point.
+    pub point: ColdChainPointId,
+    /// The session's day.
+    pub date: NaiveDate,
+    /// The line.
+    pub line: SessionUseLine,
+    /// The lot's batch (for display).
+    pub batch: String,
+    /// Who closed it.
+    pub actor: String,
+    /// When (ms).
+    pub created_at_ms: i64,
+}
+
 /// Persistence of the inventory.
 #[async_trait]
 pub trait InventoryStore: Send + Sync {
@@ -121,6 +156,41 @@ pub trait InventoryStore: Send + Sync {
     ) -> StorageResult<(MovementRecord, MovementRecord)>;
     /// The lots in stock at a point, earliest expiry first.
     async fn stock(&self, point: ColdChainPointId) -> StorageResult<Vec<StockLine>>;
+    /// The store point of a facility, if it has one.
+    async fn point_of_center(&self, center: CenterId) -> StorageResult<Option<ColdChainPoint>>;
+    /// The lot of a vaccine and batch, if stored.
+    async fn find_lot_by_batch(
+        &self,
+        vaccine: &tika_domain::vaccine::VaccineCode,
+        batch: &str,
+    ) -> StorageResult<Option<LotRecord>>;
+    /// Records a session's stock use in one transaction: a `session_use` movement per line
+    /// (vials opened, checked by the ledger rule: `Conflict(Stock(..))` when the point holds
+    /// fewer) and its reconciliation row.  `Conflict(SessionStockClosed)` if the session's use
+    /// was recorded before; nothing is written on any error.
+    async fn record_session_use(
+        &self,
+        session: tika_domain::ids::SessionId,
+        point: ColdChainPointId,
+        date: NaiveDate,
+        lines: &[SessionUseLine],
+        actor: &str,
+        now_ms: i64,
+    ) -> StorageResult<Vec<SessionUseRecord>>;
+    /// A session's recorded use (empty if not closed yet).
+    async fn session_use(
+        &self,
+        session: tika_domain::ids::SessionId,
+    ) -> StorageResult<Vec<SessionUseRecord>>;
+    /// Recorded session uses at these points from `since` on, newest first; with
+    /// `anomalies_only`, only those with an anomaly.
+    async fn session_uses(
+        &self,
+        points: &[ColdChainPointId],
+        since: NaiveDate,
+        anomalies_only: bool,
+        limit: u32,
+    ) -> StorageResult<Vec<SessionUseRecord>>;
     /// A point's ledger, newest first.
     async fn movements(
         &self,

@@ -124,6 +124,8 @@ pub enum ConflictKind {
     AlarmClosed,
     /// A lot named in an alarm's closure was not exposed by that alarm.
     LotNotExposed,
+    /// The session's stock use is already recorded.
+    SessionStockClosed,
 }
 
 /// Why two beneficiary records cannot be merged.

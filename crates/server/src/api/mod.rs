@@ -76,6 +76,8 @@ pub fn router() -> Router<AppState> {
         .route("/site/v1/sessions/{session_id}/bundle", get(site::bundle))
         .route("/site/v1/sessions/{session_id}/tally", get(site::tally))
         .route("/site/v1/sessions/{session_id}/list.pdf", get(site::list_pdf))
+        .route("/site/v1/sessions/{session_id}/stock", get(site::session_stock))
+        .route("/site/v1/sessions/{session_id}/stock/close", post(site::close_session_stock))
         .route("/site/v1/sessions/{session_id}/call-list", get(sms::call_list))
         .route("/site/v1/sessions/{session_id}/call-list.pdf", get(sms::call_list_pdf))
         .route("/site/v1/sessions/{session_id}/cancel", post(sms::cancel_session))

@@ -28,6 +28,7 @@ use super::extract::{CowinJson, Params, bearer_token};
 use crate::error::{ApiError, ApiResult};
 use crate::keys::sha256_hex;
 use crate::services::site::{self, AEFI_SYMPTOMS};
+use crate::services::site_stock;
 use crate::services::staff::{self as staff_auth, StaffLogin, StaffPrincipal, verify_staff_token};
 use crate::state::AppState;
 
@@ -147,6 +148,23 @@ pub(crate) async fn tally(
     Path(id): Path<String>,
 ) -> ApiResult<Json<site::Tally>> {
     Ok(Json(site::tally(&state, &who, session_id(&id)?).await?))
+}
+
+pub(crate) async fn session_stock(
+    State(state): State<AppState>,
+    StaffAuth(who): StaffAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<site_stock::SessionStock>> {
+    Ok(Json(site_stock::session_stock(&state, &who, session_id(&id)?).await?))
+}
+
+pub(crate) async fn close_session_stock(
+    State(state): State<AppState>,
+    StaffAuth(who): StaffAuth,
+    Path(id): Path<String>,
+    CowinJson(body): CowinJson<site_stock::CloseStock>,
+) -> ApiResult<Json<site_stock::SessionStock>> {
+    Ok(Json(site_stock::close_session_stock(&state, &who, session_id(&id)?, body).await?))
 }
 
 pub(crate) async fn list_pdf(

@@ -9,4 +9,5 @@ pub mod notifications;
 pub mod registration;
 pub mod search;
 pub mod site;
+pub mod site_stock;
 pub mod staff;

@@ -53,7 +53,7 @@ async fn add_admin(app: &TestApp, username: &str, area: Area) -> AdminId {
 }
 
 /// Creates an official with (or without) a mobile for login codes.
-async fn add_admin_with_mobile(
+pub(crate) async fn add_admin_with_mobile(
     app: &TestApp,
     username: &str,
     area: Area,

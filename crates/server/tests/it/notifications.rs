@@ -602,6 +602,88 @@ async fn an_approved_correction_is_announced(backend: Backend) {
     assert!(sms.text.contains("Asha R Rao"), "the corrected name: {}", sms.text);
 }
 
+async fn a_cold_chain_alarm_tells_the_point_staff_and_district_officials(backend: Backend) {
+    use tika_domain::admin::Area;
+    use tika_domain::coldchain::{AlarmKind, DeviceCode, ExcursionRule};
+    use tika_domain::ids::{CenterId, ColdChainPointId, DistrictId, EquipmentId, StateId};
+    use tika_domain::inventory::{EquipmentKind, PointLevel};
+    use tika_storage::{AlarmChange, ColdChainPoint, Equipment};
+
+    use crate::harness::{MAHARASHTRA, MUMBAI_SUBURBAN, PUNE};
+
+    let app = TestApp::new(backend).await;
+    let now = app.now().timestamp_millis();
+    // Told: BKC's staff with a mobile, the district's official, an official of BKC itself.
+    crate::site::add_staff(&app, BKC, StaffRole::Vaccinator, Some(&mobile(201))).await;
+    crate::site::add_staff(&app, BKC, StaffRole::FacilityAdmin, None).await;
+    let (state, suburban) = (StateId(MAHARASHTRA), DistrictId(MUMBAI_SUBURBAN));
+    let district = Area::District { state, district: suburban };
+    crate::admin::add_admin_with_mobile(&app, "dio.suburban", district, Some(m(203))).await;
+    // Not told: another facility's staff, another district's official, the state's official.
+    crate::site::add_staff(&app, KURLA, StaffRole::Vaccinator, Some(&mobile(202))).await;
+    let pune = Area::District { state, district: DistrictId(PUNE) };
+    crate::admin::add_admin_with_mobile(&app, "dio.pune", pune, Some(m(204))).await;
+    let whole_state = Area::State { state };
+    crate::admin::add_admin_with_mobile(&app, "sio.mh", whole_state, Some(m(205))).await;
+
+    let point = ColdChainPoint {
+        id: ColdChainPointId::new(),
+        name: "BKC store".into(),
+        level: PointLevel::Facility,
+        state,
+        district: Some(suburban),
+        center: Some(CenterId(BKC)),
+        active: true,
+        created_at_ms: now,
+    };
+    app.store.create_point(&point).await.unwrap();
+    let fridge = Equipment {
+        id: EquipmentId::new(),
+        point: point.id,
+        kind: EquipmentKind::Ilr,
+        label: "ILR 1".into(),
+        rule: ExcursionRule::FRIDGE,
+        logger: Some(DeviceCode::parse("LOG-BKC-1").unwrap()),
+        created_at_ms: now,
+    };
+    app.store.create_equipment(&fridge).await.unwrap();
+    let warm = AlarmChange::Open {
+        equipment: fridge.id,
+        kind: AlarmKind::TooWarm,
+        since_ms: now - 15 * 60_000,
+        worst_tenths: Some(112),
+    };
+    let silent = AlarmChange::Open {
+        equipment: fridge.id,
+        kind: AlarmKind::Silent,
+        since_ms: now - 2 * 3_600_000,
+        worst_tenths: None,
+    };
+    assert_eq!(app.store.apply_alarm_changes(&[warm, silent], now).await.unwrap().len(), 2);
+    planner_only(&app).await;
+
+    for n in [201, 203] {
+        let list = messages(&app, n).await;
+        let warm = of_kind(&list, MessageKind::ColdChainExcursion);
+        assert_eq!(warm.len(), 1, "mobile {n}: {list:?}");
+        let body = &warm[0].body;
+        for part in ["BKC store", "ILR 1", "11.2C", "2.0-8.0C", "/console/alarms"] {
+            assert!(body.contains(part), "{part:?} in {body}");
+        }
+        assert_eq!(warm[0].priority, Priority::Transactional);
+        assert_eq!(warm[0].quiet_hours, None, "alarms go out at night too");
+        let silent = of_kind(&list, MessageKind::ColdChainSilent);
+        assert_eq!(silent.len(), 1, "mobile {n}: {list:?}");
+        assert!(silent[0].body.contains("no reading since"), "{}", silent[0].body);
+    }
+    for n in [202, 204, 205] {
+        assert!(messages(&app, n).await.is_empty(), "mobile {n} is not told");
+    }
+    // Planning again (a second server, a retry) queues nothing twice.
+    planner_only(&app).await;
+    assert_eq!(messages(&app, 201).await.len(), 2);
+}
+
 async fn planner_only(app: &TestApp) {
     while tika_server::services::notifications::planner::plan_pending(&app.state, 500)
         .await
@@ -611,6 +693,7 @@ async fn planner_only(app: &TestApp) {
 }
 
 on_both_backends!(
+    a_cold_chain_alarm_tells_the_point_staff_and_district_officials,
     an_approved_correction_is_announced,
     certificates_and_the_next_dose_are_announced,
     a_booking_is_confirmed_by_sms_reminded_a_day_before_and_reported_delivered,

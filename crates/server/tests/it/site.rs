@@ -34,7 +34,7 @@ fn password_hash() -> String {
 }
 
 /// Creates a staff member in the store: (id, username).
-async fn add_staff(
+pub(crate) async fn add_staff(
     app: &TestApp,
     center: i64,
     role: StaffRole,
@@ -1168,7 +1168,177 @@ async fn the_paper_list_is_a_logged_pdf(backend: Backend) {
     assert_eq!(log[0].detail, "2 people");
 }
 
+// --- the session's stock use ------------------------------------------------------------------
+
+/// BKC's store point, and the lot of BKC's batch with `vials` received there.
+async fn bkc_store_with(app: &TestApp, vials: u32) -> tika_domain::ids::ColdChainPointId {
+    use tika_domain::inventory::{MovementKind, MovementRequest, PointLevel};
+    use tika_storage::ColdChainPoint;
+    let now = app.now().timestamp_millis();
+    let center = app.store.find_center(CenterId(BKC)).await.unwrap();
+    let point = ColdChainPoint {
+        id: tika_domain::ids::ColdChainPointId::new(),
+        name: "BKC ILR".into(),
+        level: PointLevel::Facility,
+        state: center.state_id,
+        district: Some(center.district_id),
+        center: Some(CenterId(BKC)),
+        active: true,
+        created_at_ms: now,
+    };
+    app.store.create_point(&point).await.unwrap();
+    if vials > 0 {
+        let lot = app
+            .store
+            .find_lot_by_batch(&VaccineCode::parse("COVISHIELD").unwrap(), BATCH)
+            .await
+            .unwrap()
+            .expect("the lot exists");
+        let receipt = MovementRequest {
+            kind: MovementKind::Receipt,
+            lot: lot.id,
+            vials,
+            adjust_up: false,
+            wastage_reason: None,
+            note: String::new(),
+            date: app.today,
+        };
+        app.store.record_movement(point.id, &receipt, "test", now).await.unwrap();
+    }
+    point.id
+}
+
+async fn three_walk_in_doses(app: &TestApp, token: &str, vaccinator: StaffId) {
+    let mut records = Vec::new();
+    for n in 0..3 {
+        let (reg, d) = walk_in_dose(app, app.s.today, &person("Asha Devi", 700 + n), vaccinator);
+        records.extend([reg, d]);
+    }
+    synced(app, token, &records).await;
+}
+
+async fn closing_a_session_takes_its_vials_out_of_the_facility_stock(backend: Backend) {
+    let (app, token, vaccinator) = setup(backend).await;
+    three_walk_in_doses(&app, &token, vaccinator).await;
+    let path = format!("{SITE}/sessions/{}/stock", app.s.today);
+    let close = format!("{path}/close");
+
+    // Before closing: 3 doses of the batch, 1 vial of 10 needed, nothing in stock.
+    let open = get_ok(&app, &token, &path).await;
+    assert_eq!(open["closed"], false);
+    assert_eq!(open["doses_without_batch"], 0);
+    let b = &open["batches"][0];
+    assert_eq!((b["batch"].as_str(), b["doses_given"].as_u64()), (Some(BATCH), Some(3)));
+    assert_eq!((b["doses_per_vial"].as_u64(), b["vials_needed"].as_u64()), (Some(10), Some(1)));
+    assert_eq!(b["vials_in_stock"], 0);
+
+    // No cold chain point at the facility yet.
+    let res = app.post(&close).bearer(&token).json(&json!({})).send().await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.text());
+    assert_eq!(res.json()["errorCode"], "STK0005");
+
+    // A point, but the batch's vials were never received there: the ledger refuses, and
+    // nothing is recorded.
+    let point = bkc_store_with(&app, 0).await;
+    let res = app.post(&close).bearer(&token).json(&json!({})).send().await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.text());
+    assert_eq!(res.json()["errorCode"], "STK0001");
+    assert!(app.store.session_use(app.s.today).await.unwrap().is_empty());
+    assert!(app.store.movements(point, 10).await.unwrap().is_empty());
+
+    // A batch the facility never received is refused by name.
+    let res = app
+        .post(&close)
+        .bearer(&token)
+        .json(&json!({ "vials_opened": { "NOPE-1": 1 } }))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.text());
+    assert!(res.json()["error"].as_str().unwrap().contains("NOPE-1"), "{}", res.text());
+
+    // With 4 vials received, closing takes the 1 vial needed.
+    let lot = app
+        .store
+        .find_lot_by_batch(&VaccineCode::parse("COVISHIELD").unwrap(), BATCH)
+        .await
+        .unwrap()
+        .unwrap();
+    let receipt = tika_domain::inventory::MovementRequest {
+        kind: tika_domain::inventory::MovementKind::Receipt,
+        lot: lot.id,
+        vials: 4,
+        adjust_up: false,
+        wastage_reason: None,
+        note: String::new(),
+        date: app.today,
+    };
+    let now = app.now().timestamp_millis();
+    app.store.record_movement(point, &receipt, "test", now).await.unwrap();
+    let res = app.post(&close).bearer(&token).json(&json!({})).send().await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let v = res.json();
+    assert_eq!(v["closed"], true);
+    let b = &v["batches"][0];
+    assert_eq!((b["vials_opened"].as_u64(), b["doses_wasted"].as_u64()), (Some(1), Some(7)));
+    assert_eq!(b["anomalies"], json!([]));
+    let stock = app.store.stock(point).await.unwrap();
+    assert_eq!(stock.iter().map(|s| s.vials).collect::<Vec<_>>(), [3]);
+    let ledger = app.store.movements(point, 10).await.unwrap();
+    assert_eq!(ledger[0].kind, tika_domain::inventory::MovementKind::SessionUse);
+    assert_eq!(ledger[0].delta, -1);
+    assert_eq!(ledger[0].actor, format!("staff:{vaccinator}"));
+    // The recorded use is what the site sees from now on; closing again is refused.
+    assert_eq!(get_ok(&app, &token, &path).await, v);
+    let res = app.post(&close).bearer(&token).json(&json!({})).send().await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.text());
+    assert_eq!(res.json()["errorCode"], "STK0004");
+    assert_eq!(app.store.stock(point).await.unwrap()[0].vials, 3);
+    // Another facility's staff cannot see or close it.
+    let (kurla, _) = staff(&app, KURLA, StaffRole::Vaccinator).await;
+    let res = app.get(&path).bearer(&kurla).send().await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
+async fn doses_the_opened_vials_could_not_give_are_flagged(backend: Backend) {
+    use tika_domain::inventory::Anomaly;
+    let (app, token, vaccinator) = setup(backend).await;
+    three_walk_in_doses(&app, &token, vaccinator).await;
+    // Lot created by looking at the session (from BKC's issued batch), then stocked.
+    let path = format!("{SITE}/sessions/{}/stock", app.s.today);
+    let res = app.post(format!("{path}/close")).bearer(&token).json(&json!({})).send().await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.text());
+    bkc_store_with(&app, 0).await;
+    let res = app
+        .post(format!("{path}/close"))
+        .bearer(&token)
+        .json(&json!({ "vials_opened": { BATCH: 0 }, "extra": 1 }))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "unknown fields are refused: {}", res.text());
+    let res = app
+        .post(format!("{path}/close"))
+        .bearer(&token)
+        .json(&json!({ "vials_opened": { BATCH: 0 } }))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let recorded = app.store.session_use(app.s.today).await.unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].line.vials_opened, 0);
+    assert_eq!(
+        recorded[0].line.anomalies,
+        [Anomaly::MoreDosesThanVials { doses_given: 3, capacity: 0 }]
+    );
+    // The district sees it among the anomalies of its points.
+    let flagged = app.store.session_uses(&[recorded[0].point], app.today, true, 10).await.unwrap();
+    assert_eq!(flagged.len(), 1);
+    assert_eq!(flagged[0].session, app.s.today);
+    assert_eq!(flagged[0].batch, BATCH);
+}
+
 on_both_backends!(
+    closing_a_session_takes_its_vials_out_of_the_facility_stock,
+    doses_the_opened_vials_could_not_give_are_flagged,
     password_login_lasts_until_local_midnight,
     five_wrong_passwords_lock_the_login_for_15_minutes,
     otp_login_goes_to_the_staff_mobile,

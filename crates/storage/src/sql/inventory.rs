@@ -6,9 +6,12 @@
 //! the stock read is the stock the check applies to (PostgreSQL also locks the row).
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
-use tika_domain::ids::{CenterId, ColdChainPointId, DistrictId, LotId, MovementId, StateId};
+use tika_domain::ids::{
+    CenterId, ColdChainPointId, DistrictId, LotId, MovementId, SessionId, StateId,
+};
 use tika_domain::inventory::{
     BatchNumber, Lot, MovementKind, MovementRequest, PointLevel, WastageReason, check_movement,
 };
@@ -16,8 +19,8 @@ use tika_domain::vaccine::VaccineCode;
 
 use super::{SqlStore, date_str, decode_err, parse_date, parse_uuid};
 use crate::{
-    Backend, ColdChainPoint, ConflictKind, InventoryStore, LotRecord, MovementRecord, StockLine,
-    StorageError, StorageResult,
+    Backend, ColdChainPoint, ConflictKind, InventoryStore, LotRecord, MovementRecord,
+    SessionUseLine, SessionUseRecord, StockLine, StorageError, StorageResult,
 };
 
 type Conn = AnyConnection;
@@ -59,6 +62,36 @@ fn lot_from_row(row: &AnyRow) -> StorageResult<LotRecord> {
             expiry: parse_date(&get_s("expiry")?)?,
             doses_per_vial: u16::try_from(dpv).map_err(|_| decode_err("doses_per_vial"))?,
         },
+    })
+}
+
+const USE_SELECT: &str = "SELECT r.session_id, r.lot_id, r.point_id, r.date, r.doses_given, \
+     r.vials_opened, r.doses_wasted, r.anomalies, r.actor, r.created_at, l.batch \
+     FROM session_reconciliations r JOIN vaccine_lots l ON l.id = r.lot_id";
+
+fn use_from_row(row: &AnyRow) -> StorageResult<SessionUseRecord> {
+    let s = |c: &str| row.try_get::<String, _>(c).map_err(|_| decode_err(c));
+    let n = |c: &str| {
+        row.try_get::<i64, _>(c)
+            .ok()
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or_else(|| decode_err(c))
+    };
+    let anomalies = serde_json::from_str(&s("anomalies")?).map_err(|_| decode_err("anomalies"))?;
+    Ok(SessionUseRecord {
+        session: parse_uuid(&s("session_id")?)?,
+        point: parse_uuid(&s("point_id")?)?,
+        date: parse_date(&s("date")?)?,
+        line: SessionUseLine {
+            lot: parse_uuid(&s("lot_id")?)?,
+            doses_given: n("doses_given")?,
+            vials_opened: n("vials_opened")?,
+            doses_wasted: n("doses_wasted")?,
+            anomalies,
+        },
+        batch: s("batch")?,
+        actor: s("actor")?,
+        created_at_ms: row.try_get("created_at").map_err(|_| decode_err("created_at"))?,
     })
 }
 
@@ -371,6 +404,143 @@ impl InventoryStore for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn point_of_center(&self, center: CenterId) -> StorageResult<Option<ColdChainPoint>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {POINT_COLS} FROM cold_chain_points WHERE center_id = $1"
+        )))
+        .bind(center.0)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(point_from_row).transpose()
+    }
+
+    async fn find_lot_by_batch(
+        &self,
+        vaccine: &VaccineCode,
+        batch: &str,
+    ) -> StorageResult<Option<LotRecord>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {LOT_COLS} FROM vaccine_lots WHERE vaccine = $1 AND batch = $2"
+        )))
+        .bind(vaccine.as_str().to_owned())
+        .bind(batch.trim().to_owned())
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(lot_from_row).transpose()
+    }
+
+    async fn record_session_use(
+        &self,
+        session: SessionId,
+        point: ColdChainPointId,
+        date: NaiveDate,
+        lines: &[SessionUseLine],
+        actor: &str,
+        now_ms: i64,
+    ) -> StorageResult<Vec<SessionUseRecord>> {
+        let (backend, lines, actor) = (self.backend, lines.to_vec(), actor.to_owned());
+        self.write(Box::new(move |conn| {
+            Box::pin(async move {
+                let done: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM session_reconciliations WHERE session_id = $1",
+                )
+                .bind(session.to_string())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db)?;
+                if done > 0 {
+                    return Err(StorageError::Conflict(ConflictKind::SessionStockClosed));
+                }
+                let mut out = Vec::with_capacity(lines.len());
+                for line in lines {
+                    if line.vials_opened > 0 {
+                        let req = MovementRequest {
+                            kind: MovementKind::SessionUse,
+                            lot: line.lot,
+                            vials: line.vials_opened,
+                            adjust_up: false,
+                            wastage_reason: None,
+                            note: format!("session {session}"),
+                            date,
+                        };
+                        write_movement(conn, backend, point, &req, None, &actor, now_ms).await?;
+                    }
+                    let lot = lot_in(conn, line.lot).await?;
+                    let anomalies = serde_json::to_string(&line.anomalies)
+                        .map_err(|e| StorageError::Other(e.into()))?;
+                    sqlx::query(
+                        "INSERT INTO session_reconciliations (session_id, lot_id, point_id, date, \
+                         doses_given, vials_opened, doses_wasted, anomalies, actor, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                    .bind(session.to_string())
+                    .bind(line.lot.to_string())
+                    .bind(point.to_string())
+                    .bind(date_str(date))
+                    .bind(i64::from(line.doses_given))
+                    .bind(i64::from(line.vials_opened))
+                    .bind(i64::from(line.doses_wasted))
+                    .bind(anomalies)
+                    .bind(actor.clone())
+                    .bind(now_ms)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db)?;
+                    out.push(SessionUseRecord {
+                        session,
+                        point,
+                        date,
+                        batch: lot.lot.batch.as_str().to_owned(),
+                        line,
+                        actor: actor.clone(),
+                        created_at_ms: now_ms,
+                    });
+                }
+                Ok(out)
+            })
+        }))
+        .await
+    }
+
+    async fn session_use(&self, session: SessionId) -> StorageResult<Vec<SessionUseRecord>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "{USE_SELECT} WHERE r.session_id = $1 ORDER BY l.batch"
+        )))
+        .bind(session.to_string())
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        rows.iter().map(use_from_row).collect()
+    }
+
+    async fn session_uses(
+        &self,
+        points: &[ColdChainPointId],
+        since: NaiveDate,
+        anomalies_only: bool,
+        limit: u32,
+    ) -> StorageResult<Vec<SessionUseRecord>> {
+        if points.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (0..points.len()).map(|i| format!("${}", i + 2)).collect();
+        let anomalous = if anomalies_only { " AND r.anomalies <> '[]'" } else { "" };
+        let sql = format!(
+            "{USE_SELECT} WHERE r.date >= $1 AND r.point_id IN ({}){anomalous} \
+             ORDER BY r.date DESC, r.created_at DESC, l.batch LIMIT {}",
+            marks.join(", "),
+            limit.clamp(1, 1000)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(date_str(since));
+        for p in points {
+            q = q.bind(p.to_string());
+        }
+        let rows = q.fetch_all(&self.read).await.map_err(db)?;
+        rows.iter().map(use_from_row).collect()
     }
 
     async fn movements(

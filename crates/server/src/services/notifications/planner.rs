@@ -25,7 +25,7 @@ use tika_storage::{
 use crate::state::AppState;
 
 /// The events that tell someone something.
-pub const EVENT_KINDS: [&str; 9] = [
+pub const EVENT_KINDS: [&str; 10] = [
     "beneficiary.registered",
     "appointment.booked",
     "appointment.rescheduled",
@@ -35,6 +35,7 @@ pub const EVENT_KINDS: [&str; 9] = [
     "certificate.issued",
     "correction.approved",
     "correction.rejected",
+    "coldchain.alarm_opened",
 ];
 
 /// Events planned concurrently (their reads overlap; the plans are written together).
@@ -148,6 +149,17 @@ struct CorrectionApproved {
     beneficiary_id: BeneficiaryId,
 }
 
+/// `coldchain.alarm_opened` (written with the alarm by `ColdChainStore::apply_alarm_changes`).
+#[derive(Deserialize)]
+struct AlarmOpened {
+    equipment: tika_domain::ids::EquipmentId,
+    point: tika_domain::ids::ColdChainPointId,
+    kind: String,
+    since_ms: i64,
+    #[serde(default)]
+    worst_tenths: Option<i32>,
+}
+
 async fn plan_event(state: &AppState, event: &OutboxEvent) -> Result<MessagePlan, PlanError> {
     let mut plan = Planner::new(state, event);
     match event.kind.as_str() {
@@ -221,6 +233,10 @@ async fn plan_event(state: &AppState, event: &OutboxEvent) -> Result<MessagePlan
             let person = plan.person(p.beneficiary_id).await?;
             let link = plan.link("account");
             plan.tell(&person, MessageKind::CorrectionRejected, &[("link", &link)], None).await?;
+        }
+        "coldchain.alarm_opened" => {
+            let p: AlarmOpened = serde_json::from_str(&event.payload)?;
+            plan.cold_chain_alarm(&p).await?;
         }
         other => return Err(PlanError::Gone(format!("not a notification event: {other}"))),
     }
@@ -465,6 +481,118 @@ impl<'a> Planner<'a> {
         });
         Ok(())
     }
+}
+
+impl Planner<'_> {
+    /// Tells the people who must act on a cold chain alarm: the active staff of the point's
+    /// facility, officials of that facility, and the district's officials (a state or regional
+    /// store has no district: the state's officials), each mobile once.  Officials and staff
+    /// have no language preference on record, so the message is in the default language.
+    async fn cold_chain_alarm(&mut self, p: &AlarmOpened) -> Result<(), PlanError> {
+        use tika_domain::admin::{AdminLevel, Area};
+        use tika_domain::coldchain::{AlarmKind, format_tenths};
+
+        let kind = AlarmKind::parse(&p.kind)
+            .ok_or_else(|| PlanError::Gone(format!("unknown alarm kind {}", p.kind)))?;
+        let equipment = self.state.store.find_equipment(p.equipment).await?;
+        let point = self.state.store.find_point(p.point).await?;
+        let mut mobiles: Vec<Mobile> = Vec::new();
+        if let Some(center) = point.center {
+            for s in self.state.store.list_staff(center).await? {
+                if s.active
+                    && let Some(m) = s.mobile
+                {
+                    mobiles.push(m);
+                }
+            }
+        }
+        let (area, level) = match point.district {
+            Some(district) => {
+                (Area::District { state: point.state, district }, AdminLevel::District)
+            }
+            None => (Area::State { state: point.state }, AdminLevel::State),
+        };
+        for a in self.state.store.list_admins(&area).await? {
+            let at_point =
+                matches!(&a.area, Area::Facility { center, .. } if Some(*center) == point.center);
+            if a.active
+                && (a.area.level() == level || at_point)
+                && let Some(m) = a.mobile
+            {
+                mobiles.push(m);
+            }
+        }
+        mobiles.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        mobiles.dedup();
+        if mobiles.is_empty() {
+            return Err(PlanError::Gone("nobody with a mobile to tell".into()));
+        }
+        let since = local_time_text(self.state, p.since_ms);
+        let temp = p.worst_tenths.map(format_tenths).unwrap_or_default();
+        let band = format!(
+            "{}-{}",
+            format_tenths(equipment.rule.range.min_tenths),
+            format_tenths(equipment.rule.range.max_tenths)
+        );
+        let link = self.link("console/alarms");
+        let message_kind = if kind.is_excursion() {
+            MessageKind::ColdChainExcursion
+        } else {
+            MessageKind::ColdChainSilent
+        };
+        let vars: Vec<(&str, &str)> = vec![
+            ("point", &point.name),
+            ("equipment", &equipment.label),
+            ("temp", &temp),
+            ("band", &band),
+            ("since", &since),
+            ("link", &link),
+        ];
+        let wanted = tika_domain::templates::variables(message_kind);
+        let vars: Vec<(&str, &str)> =
+            vars.into_iter().filter(|(k, _)| wanted.iter().any(|v| v.name == *k)).collect();
+        let language = tika_domain::templates::DEFAULT_LANGUAGE;
+        let rendered = self
+            .state
+            .templates
+            .render(message_kind, language, &vars)
+            .map_err(|e| PlanError::Gone(format!("template {message_kind}: {e}")))?;
+        let created = self.event.created_at_ms;
+        for mobile in mobiles {
+            let id = uuid::Uuid::new_v5(
+                &self.event.id,
+                format!("{}:{}", message_kind.as_str(), mobile.as_str()).as_bytes(),
+            );
+            self.plan.messages.push(NewMessage {
+                id,
+                kind: message_kind,
+                mobile,
+                account_id: None,
+                beneficiary_id: None,
+                booking_id: None,
+                session_id: None,
+                language: rendered.language.clone(),
+                template_id: rendered.template_id.clone(),
+                unicode: rendered.size.encoding == tika_domain::sms::Encoding::Ucs2,
+                parts: u32::try_from(rendered.size.parts).unwrap_or(u32::MAX),
+                body: rendered.text.clone(),
+                supersede_key: None,
+                quiet_hours: None,
+                available_at_ms: created,
+                expires_at_ms: created + message_kind.ttl_ms(),
+                created_at_ms: created,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// `DD-MM-YYYY HH:MM` in the pack's time zone.
+fn local_time_text(state: &AppState, ms: i64) -> String {
+    let offset = chrono::Duration::minutes(i64::from(state.pack.timezone_offset_minutes));
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| (t.naive_utc() + offset).format("%d-%m-%Y %H:%M").to_string())
+        .unwrap_or_default()
 }
 
 /// When a later message goes out, and what may cancel it.
