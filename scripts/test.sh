@@ -3,7 +3,8 @@
 #   formatting, clippy -D warnings, unit tests, the storage contract suite and the API tests on
 #   SQLite AND PostgreSQL, and the citizen pages end to end in headless Chromium (both backends).
 # On a fresh Debian machine it installs what it needs (PostgreSQL, Chromium, poppler-utils, Kannel,
-# Node packages) and starts a private PostgreSQL when none answers on 127.0.0.1:5432.
+# Mosquitto, Node packages), starts a private PostgreSQL when none answers on 127.0.0.1:5432, and
+# always a private Mosquitto broker on loopback for the cold chain ingest tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -31,14 +32,20 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 [ -x /usr/sbin/bearerbox ] || missing+=(kannel)
 [ -x /usr/lib/kannel/test/fakesmsc ] || missing+=(kannel-extras)
+{ [ -x /usr/sbin/mosquitto ] && command -v mosquitto_passwd >/dev/null; } || missing+=(mosquitto)
+command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
 if [ ${#missing[@]} -gt 0 ]; then log "installing ${missing[*]}"; apt_install "${missing[@]}"; fi
 
 # --- PostgreSQL -------------------------------------------------------------------------------
 PG_STARTED_DIR=""
+MQTT_DIR=""
+MQTT_PID=""
 cleanup() {
   if [ -n "$PG_STARTED_DIR" ]; then
     su postgres -c "$(ls -d /usr/lib/postgresql/*/bin | tail -1)/pg_ctl -D $PG_STARTED_DIR/data -m fast stop" >/dev/null 2>&1 || true
   fi
+  if [ -n "$MQTT_PID" ]; then kill "$MQTT_PID" 2>/dev/null || true; wait "$MQTT_PID" 2>/dev/null || true; fi
+  if [ -n "$MQTT_DIR" ]; then rm -rf "$MQTT_DIR"; fi
 }
 trap cleanup EXIT
 
@@ -63,6 +70,32 @@ fi
 for db in $(psql "$TIKA_TEST_PG_URL" -Atqc "select datname from pg_database where datname like 'tika_test_%' or datname like 'tika_e2e_%'"); do
   psql "$TIKA_TEST_PG_URL" -qc "drop database if exists $db" >/dev/null 2>&1 || true
 done
+
+# --- Mosquitto (cold chain ingest tests) -------------------------------------------------------
+# A private broker on a free loopback port: a password file with a test user, no anonymous
+# access, no persistence.  Started as root, mosquitto drops to the 'mosquitto' user before it
+# reads the password file, so the files must belong to that user.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+MQTT_PORT=18830
+while port_open "$MQTT_PORT"; do MQTT_PORT=$((MQTT_PORT + 1)); done
+MQTT_DIR=$(mktemp -d /tmp/tika-mqtt.XXXXXX)
+{
+  echo "listener $MQTT_PORT 127.0.0.1"
+  echo "allow_anonymous false"
+  echo "password_file $MQTT_DIR/passwd"
+  echo "persistence false"
+  echo "max_inflight_messages 1000"
+  echo "max_queued_messages 100000"
+  echo "log_dest file $MQTT_DIR/broker.log"
+} > "$MQTT_DIR/mosquitto.conf"
+mosquitto_passwd -c -b "$MQTT_DIR/passwd" tika-test tika-test-pw >/dev/null 2>&1
+if id mosquitto >/dev/null 2>&1; then chown -R mosquitto:mosquitto "$MQTT_DIR"; fi
+log "starting a private Mosquitto on 127.0.0.1:$MQTT_PORT"
+/usr/sbin/mosquitto -c "$MQTT_DIR/mosquitto.conf" >/dev/null 2>&1 &
+MQTT_PID=$!
+for _ in $(seq 1 50); do port_open "$MQTT_PORT" && break; sleep 0.1; done
+port_open "$MQTT_PORT" || { echo "Mosquitto did not start" >&2; cat "$MQTT_DIR/broker.log" >&2 || true; exit 1; }
+export TIKA_TEST_MQTT_URL="mqtt://tika-test:tika-test-pw@127.0.0.1:$MQTT_PORT"
 
 # --- Rust -------------------------------------------------------------------------------------
 log "cargo fmt --check"

@@ -103,6 +103,21 @@ pub(crate) struct Config {
     pub(crate) sms_quiet_hours: String,
     /// `TIKA_SMS_GATEWAY_COOLDOWN_SECS`: how long a gateway that failed is left alone before it is tried again. Default 30.
     pub(crate) sms_gateway_cooldown_secs: u64,
+    /// `TIKA_MQTT_URL`: the MQTT broker the cold chain ingester subscribes to, `mqtt://[user:password@]host[:port]`. Default unset (no ingester).
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) mqtt_url: Option<String>,
+    /// `TIKA_MQTT_USERNAME`: the broker user, if not in the URL. Default unset.
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) mqtt_username: Option<String>,
+    /// `TIKA_MQTT_PASSWORD`: its password, if not in the URL. Default unset.
+    #[serde(deserialize_with = "opt_text")]
+    pub(crate) mqtt_password: Option<String>,
+    /// `TIKA_MQTT_CLIENT_ID`: the ingester's MQTT client id (one per running server). Default `tika-ingest`.
+    #[serde(deserialize_with = "text")]
+    pub(crate) mqtt_client_id: String,
+    /// `TIKA_MQTT_TOPIC`: the subscription filter of logger readings. Default `tika/loggers/+/readings`.
+    #[serde(deserialize_with = "text")]
+    pub(crate) mqtt_topic: String,
 }
 
 impl Default for Config {
@@ -142,6 +157,11 @@ impl Default for Config {
             sms_templates: None,
             sms_quiet_hours: "21:00-08:00".into(),
             sms_gateway_cooldown_secs: 30,
+            mqtt_url: None,
+            mqtt_username: None,
+            mqtt_password: None,
+            mqtt_client_id: tika_server::config::MqttSettings::DEFAULT_CLIENT_ID.into(),
+            mqtt_topic: tika_domain::coldchain::TOPIC_FILTER.into(),
         }
     }
 }
@@ -183,6 +203,11 @@ impl std::fmt::Debug for Config {
             .field("sms_templates", &self.sms_templates)
             .field("sms_quiet_hours", &self.sms_quiet_hours)
             .field("sms_gateway_cooldown_secs", &self.sms_gateway_cooldown_secs)
+            .field("mqtt_url", &self.mqtt_url.as_deref().map(redact_url))
+            .field("mqtt_username", &self.mqtt_username)
+            .field("mqtt_password", &self.mqtt_password.as_ref().map(|_| "[redacted]"))
+            .field("mqtt_client_id", &self.mqtt_client_id)
+            .field("mqtt_topic", &self.mqtt_topic)
             .finish()
     }
 }
@@ -294,6 +319,11 @@ impl Config {
             "sms_templates",
             "sms_quiet_hours",
             "sms_gateway_cooldown_secs",
+            "mqtt_url",
+            "mqtt_username",
+            "mqtt_password",
+            "mqtt_client_id",
+            "mqtt_topic",
         ];
         fig = fig.merge(
             Env::prefixed("TIKA_")
@@ -370,6 +400,9 @@ impl Config {
             problems.push("certificate_did: must be a DID such as did:india".to_owned());
         }
         self.validate_sms(&mut problems);
+        if let Err(e) = self.mqtt() {
+            problems.push(e);
+        }
         if problems.is_empty() { Ok(()) } else { Err(problems) }
     }
 
@@ -457,6 +490,37 @@ impl Config {
     }
 
     /// The configured gateway names, in failover order.
+    /// The ingester's broker settings (`None` when no broker is configured).
+    pub(crate) fn mqtt(&self) -> Result<Option<tika_server::config::MqttSettings>, String> {
+        let Some(url) = self.mqtt_url.as_deref().filter(|u| !u.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let mut m = tika_server::config::MqttSettings::parse_url(url.trim())
+            .map_err(|e| format!("mqtt_url: {e}"))?;
+        if let Some(u) = &self.mqtt_username {
+            m.username = Some(u.clone());
+        }
+        if let Some(p) = &self.mqtt_password {
+            m.password = Some(p.clone());
+        }
+        let id = self.mqtt_client_id.trim();
+        if id.is_empty() || id.len() > 64 {
+            return Err("mqtt_client_id: must be 1 to 64 characters".to_owned());
+        }
+        m.client_id = id.to_owned();
+        let topic = self.mqtt_topic.trim();
+        if !topic.starts_with(tika_domain::coldchain::TOPIC_PREFIX)
+            || !topic.ends_with(tika_domain::coldchain::TOPIC_SUFFIX)
+        {
+            return Err(format!(
+                "mqtt_topic: must match tika/loggers/{{device}}/readings, e.g. {} (got {topic:?})",
+                tika_domain::coldchain::TOPIC_FILTER
+            ));
+        }
+        m.topic_filter = topic.to_owned();
+        Ok(Some(m))
+    }
+
     pub(crate) fn gateway_names(&self) -> Vec<&str> {
         self.sms_gateways.split(',').map(str::trim).filter(|s| !s.is_empty()).collect()
     }
@@ -540,6 +604,7 @@ impl Config {
                 default_quiet_hours: self.quiet_hours().ok().flatten(),
                 workers: true,
             },
+            mqtt: self.mqtt().ok().flatten(),
             ..ServerConfig::default()
         }
     }
@@ -683,6 +748,29 @@ mod tests {
         );
         assert!(!shown.contains("partner-key-1"));
         assert!(shown.contains("postgres://tika:[redacted]@db/tika"));
+    }
+
+    #[test]
+    fn the_mqtt_broker_is_optional_and_its_password_never_prints() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, &Overrides::default()).map_err(|e| e.join(";"))?;
+            assert!(c.server_config().mqtt.is_none());
+            jail.set_env("TIKA_MQTT_URL", "mqtt://ingest:pw-hunter2@127.0.0.1:18830");
+            jail.set_env("TIKA_MQTT_CLIENT_ID", "tika-ingest-2");
+            let c = Config::load(None, &Overrides::default()).map_err(|e| e.join(";"))?;
+            let m = c.server_config().mqtt.unwrap();
+            assert_eq!(
+                (m.host.as_str(), m.port, m.client_id.as_str()),
+                ("127.0.0.1", 18830, "tika-ingest-2")
+            );
+            assert_eq!(m.password.as_deref(), Some("pw-hunter2"));
+            assert!(!format!("{c:?}").contains("hunter2"));
+            assert!(!format!("{:?}", c.server_config()).contains("hunter2"));
+            jail.set_env("TIKA_MQTT_URL", "http://broker");
+            let errors = Config::load(None, &Overrides::default()).err().unwrap_or_default();
+            assert!(errors.iter().any(|e| e.starts_with("mqtt_url")), "{errors:?}");
+            Ok(())
+        });
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod draw;
 mod import;
 mod messages;
 mod run;
+mod simulate;
 mod site;
 
 use std::path::PathBuf;
@@ -74,6 +75,9 @@ enum Command {
     /// Import lists of people (CSV/XLSX) as the console's upload does, with a progress bar.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Simulated devices: `tika simulate loggers N` publishes temperature readings over MQTT.
+    #[command(subcommand)]
+    Simulate(simulate::SimulateCommand),
     /// Measure the speed targets (search, booking storm, registrations) on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -105,6 +109,7 @@ fn main() -> ExitCode {
             // @cli-dispatch: each feature adds its match arm directly below this line.
             Command::Draw(c) => draw::draw(c),
             Command::Import(c) => import::import(cli.config.as_deref(), c).await,
+            Command::Simulate(c) => simulate::simulate(c).await,
             Command::DefaultConfig => {
                 print!("{}", config::Config::example_toml());
                 Ok(())

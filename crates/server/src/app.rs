@@ -235,6 +235,10 @@ impl Application {
                 self.state.clone(),
             ));
         }
+        // Cold chain: the MQTT ingester, when a broker is configured.
+        let ingest = (!self.state.config.read_only)
+            .then(|| crate::services::coldchain::ingest::spawn_for_state(&self.state))
+            .flatten();
         let app = router(self.state);
         let res =
             axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -246,6 +250,9 @@ impl Application {
         }
         for w in messaging {
             w.abort();
+        }
+        if let Some(i) = ingest {
+            i.shutdown().await;
         }
         res
     }

@@ -30,6 +30,88 @@ pub struct ServerConfig {
     pub read_only: bool,
     /// Notifications.
     pub sms: SmsSettings,
+    /// The MQTT broker the cold chain ingester subscribes to; `None`: no ingester.
+    pub mqtt: Option<MqttSettings>,
+}
+
+/// Where the cold chain ingester reads logger readings (see `docs/coldchain-mqtt.md`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct MqttSettings {
+    /// Broker host name or address.
+    pub host: String,
+    /// Broker port (1883 by default).
+    pub port: u16,
+    /// User name, if the broker asks for one.
+    pub username: Option<String>,
+    /// Password (never printed).
+    pub password: Option<String>,
+    /// The MQTT client id; with a persistent session (`clean_session = false`) the broker keeps
+    /// `QoS 1` readings for it while the ingester is away, so each ingester needs its own.
+    pub client_id: String,
+    /// The subscription filter (default `tika/loggers/+/readings`).
+    pub topic_filter: String,
+}
+
+impl MqttSettings {
+    /// The client id used unless one is configured.
+    pub const DEFAULT_CLIENT_ID: &'static str = "tika-ingest";
+
+    /// Parses `mqtt://[user[:password]@]host[:port]` (also `tcp://`), with the default client
+    /// id and topic filter.
+    pub fn parse_url(url: &str) -> Result<Self, String> {
+        let rest = url.strip_prefix("mqtt://").or_else(|| url.strip_prefix("tcp://")).ok_or_else(
+            || "must start with mqtt:// (TLS: terminate it in the broker)".to_owned(),
+        )?;
+        let rest = rest.trim_end_matches('/');
+        let (creds, hostport) = match rest.rfind('@') {
+            Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+            None => (None, rest),
+        };
+        let (username, password) = match creds {
+            Some(c) => match c.split_once(':') {
+                Some((u, p)) => (Some(u.to_owned()), Some(p.to_owned())),
+                None => (Some(c.to_owned()), None),
+            },
+            None => (None, None),
+        };
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) => {
+                (h, p.parse::<u16>().map_err(|_| format!("port {p:?} is not a number"))?)
+            }
+            None => (hostport, 1883),
+        };
+        if host.is_empty() || host.contains(['/', '?', '#', ' ']) {
+            return Err("needs a host name, as in mqtt://user:password@127.0.0.1:1883".to_owned());
+        }
+        Ok(Self {
+            host: host.to_owned(),
+            port,
+            username: username.filter(|u| !u.is_empty()),
+            password,
+            client_id: Self::DEFAULT_CLIENT_ID.to_owned(),
+            topic_filter: tika_domain::coldchain::TOPIC_FILTER.to_owned(),
+        })
+    }
+
+    /// `mqtt://user:[redacted]@host:port`, for logs and `check-config`.
+    pub fn redacted_url(&self) -> String {
+        let user = match (&self.username, &self.password) {
+            (Some(u), Some(_)) => format!("{u}:[redacted]@"),
+            (Some(u), None) => format!("{u}@"),
+            _ => String::new(),
+        };
+        format!("mqtt://{user}{}:{}", self.host, self.port)
+    }
+}
+
+impl std::fmt::Debug for MqttSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttSettings")
+            .field("url", &self.redacted_url())
+            .field("client_id", &self.client_id)
+            .field("topic_filter", &self.topic_filter)
+            .finish()
+    }
 }
 
 /// How messages are sent and reported back.
@@ -74,6 +156,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("token_ttl", &self.token_ttl)
             .field("read_only", &self.read_only)
             .field("sms.callback_base_url", &self.sms.callback_base_url)
+            .field("mqtt", &self.mqtt)
             .finish_non_exhaustive()
     }
 }
@@ -93,6 +176,29 @@ impl Default for ServerConfig {
             read_connections: 4,
             read_only: false,
             sms: SmsSettings::default(),
+            mqtt: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MqttSettings;
+
+    #[test]
+    fn mqtt_urls_parse_and_never_print_the_password() {
+        let m = MqttSettings::parse_url("mqtt://ingest:s3cret@127.0.0.1:18830")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((m.host.as_str(), m.port), ("127.0.0.1", 18830));
+        assert_eq!(m.username.as_deref(), Some("ingest"));
+        assert_eq!(m.password.as_deref(), Some("s3cret"));
+        assert_eq!(m.topic_filter, "tika/loggers/+/readings");
+        assert!(!format!("{m:?}").contains("s3cret"));
+        assert_eq!(m.redacted_url(), "mqtt://ingest:[redacted]@127.0.0.1:18830");
+        let m = MqttSettings::parse_url("mqtt://broker.local").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((m.host.as_str(), m.port, m.username), ("broker.local", 1883, None));
+        for bad in ["http://x", "mqtt://", "mqtt://h:port", "mqtts://h"] {
+            assert!(MqttSettings::parse_url(bad).is_err(), "{bad}");
         }
     }
 }

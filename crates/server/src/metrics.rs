@@ -43,6 +43,9 @@ pub struct Metrics {
     pub cache_sessions: IntGauge,
     /// Age of the search cache's last refresh, in milliseconds.
     pub cache_age_ms: IntGauge,
+    /// The cold chain ingester's counters (`messages`, `readings_stored`, `duplicates`,
+    /// `malformed_json`, …), by counter name.
+    pub coldchain_ingest: IntCounterVec,
 }
 
 impl Metrics {
@@ -105,7 +108,12 @@ impl Metrics {
             IntGauge::new("search_cache_sessions", "Sessions in the search cache")?;
         let cache_age_ms =
             IntGauge::new("search_cache_age_ms", "Milliseconds since the last cache refresh")?;
+        let coldchain_ingest = IntCounterVec::new(
+            Opts::new("coldchain_ingest_total", "Cold chain ingester counters"),
+            &["counter"],
+        )?;
         for c in [
+            &coldchain_ingest,
             &http_requests,
             &bookings,
             &otps,
@@ -145,6 +153,7 @@ impl Metrics {
             gateway_up,
             cache_sessions,
             cache_age_ms,
+            coldchain_ingest,
         })
     }
 

@@ -13,6 +13,7 @@ mod assign;
 mod booking;
 mod certs;
 mod import;
+mod ingest;
 mod load;
 mod notify;
 mod registration;
@@ -61,6 +62,9 @@ pub(crate) enum BenchCommand {
     Assign(assign::AssignArgs),
     /// A list of people (4.69 lakh rows) imported as the console does, then re-run.
     Import(import::ImportArgs),
+    /// Cold chain: readings from 25,000 simulated loggers over MQTT into the database, and the
+    /// alarm latency.
+    Ingest(ingest::IngestArgs),
 }
 
 /// Where the database is, and how the two runtimes are sized.
@@ -99,6 +103,7 @@ pub(crate) fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Notify(args) => notify::run(&args),
         BenchCommand::Assign(args) => assign::run(&args),
         BenchCommand::Import(args) => import::run(&args),
+        BenchCommand::Ingest(args) => ingest::run(&args),
     }
 }
 

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod booking;
 pub mod certificates;
+pub mod coldchain;
 pub mod corrections;
 pub mod notifications;
 pub mod registration;

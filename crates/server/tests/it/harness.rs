@@ -94,6 +94,7 @@ pub(crate) fn test_config() -> ServerConfig {
             default_quiet_hours: Some(tika_domain::quiet::QuietHours::DEFAULT),
             workers: false,
         },
+        mqtt: None,
     }
 }
 

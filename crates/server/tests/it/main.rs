@@ -15,6 +15,7 @@ mod admin_policy;
 mod beneficiaries;
 mod booking;
 mod certificates;
+mod coldchain_ingest;
 mod http;
 mod meta;
 mod notifications;
