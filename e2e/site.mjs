@@ -535,6 +535,48 @@ async function siteFlow(backend, browser) {
       assertEq(pdf.subarray(0, 4).toString('latin1'), '%PDF', 'the downloaded paper list is a PDF');
       await page.click('#print-view .back');
     }],
+    ['offline: the vials opened are entered at the end of the session and sent once online; stock goes down', async () => {
+      const before = await call(base, 'GET', `/sessions/${st.sessionId}/stock`, { token: st.token });
+      assertEq(before.status, 200, `GET stock (${before.text})`);
+      assertEq(before.json.closed, false, 'not closed yet');
+      const used = before.json.batches.filter((b) => b.doses_given > 0);
+      assert(used.length > 0, 'the session gave doses from a batch');
+      for (const b of used) assert(b.vials_in_stock >= b.vials_needed, `the facility holds vials of ${b.batch}: ${JSON.stringify(b)}`);
+      await A.context.setOffline(true);
+      await page.click('#stock-box summary');
+      await visible(page, '#stock-form');
+      const rows = await page.locator('#stock-rows input[data-batch]').count();
+      assertEq(rows, used.length, 'one row per batch used');
+      const first = used[0];
+      const input = page.locator(`#stock-rows input[data-batch="${first.batch}"]`);
+      assertEq(Number(await input.inputValue()), first.vials_needed, 'the fewest vials the doses need are offered');
+      await input.fill('-1');
+      await page.click('#stock-close');
+      assert((await text(page, '#stock-error')).includes('0 to 1000'), 'a bad count is refused on the phone');
+      await input.fill(String(first.vials_needed + 1));
+      await page.click('#stock-close');
+      await page.waitForFunction(() => !document.querySelector('#stock-state').hidden);
+      assert((await text(page, '#stock-state')).includes('Saved on this phone'), 'saved offline');
+      const saved = await idbGet(page, 'kv', `stock_close:${st.sessionId}`);
+      assertEq(saved.vials_opened[first.batch], first.vials_needed + 1, 'kept in IndexedDB');
+      await shot('stock-offline');
+      await A.context.setOffline(false);
+      await page.evaluate(() => window.dispatchEvent(new Event('online')));
+      await page.waitForFunction(() => !document.querySelector('#stock-result').hidden, null, { timeout: 20_000 });
+      const line = await text(page, `#stock-result li[data-batch="${first.batch}"]`);
+      assert(line.includes(`${first.doses_given} doses from ${first.vials_needed + 1} vials`), `result line: ${line}`);
+      const after = await call(base, 'GET', `/sessions/${st.sessionId}/stock`, { token: st.token });
+      assertEq(after.json.closed, true, 'closed on the server');
+      const b = after.json.batches.find((x) => x.batch === first.batch);
+      assertEq(b.vials_opened, first.vials_needed + 1, 'vials opened as entered');
+      assertEq(b.doses_given, first.doses_given, 'doses as the server counts them');
+      assert(b.anomalies.some((a) => a.code === 'more_vials_than_needed'), `a whole vial wasted is flagged: ${JSON.stringify(b.anomalies)}`);
+      assertEq(await idbGet(page, 'kv', `stock_close:${st.sessionId}`), undefined, 'nothing left to send');
+      const again = await call(base, 'POST', `/sessions/${st.sessionId}/stock/close`, { token: st.token, body: {} });
+      assertEq(again.status, 409, 'a session is closed once');
+      assertEq(again.json.errorCode, 'STK0004', 'STK0004');
+      await shot('stock-done');
+    }],
     ['logging out with unsynced records warns, and keeps them for the next login', async () => {
       await A.context.setOffline(true);
       const h = st.booked[7];

@@ -2,8 +2,12 @@
 //! demo vaccination site's district, and the official of another district, so the console's
 //! permissions can be tried (and are, by `e2e/console.mjs`).
 //!
+//! The demo cold chain of the demo district is loaded here too (`coldchain.rs`).
+//!
 //! Idempotent: officials that exist already are left as they are.  The passwords are fixed
 //! and printed at start-up; they exist only in demo databases.
+
+mod coldchain;
 
 use tika_domain::admin::Area;
 use tika_domain::country::CountryPack;
@@ -64,6 +68,21 @@ pub(crate) async fn load(
             Err(e) => return Err(e.into()),
         }
         crate::admin::create(store, username, name, None, area, password, now_ms).await?;
+    }
+    let today = chrono::DateTime::from_timestamp_millis(
+        now_ms + i64::from(pack.timezone_offset_minutes) * 60_000,
+    )
+    .map(|t| t.date_naive())
+    .unwrap_or_default();
+    let started = std::time::Instant::now();
+    match coldchain::load(store, pack, DistrictId(home), site, today, now_ms).await {
+        Ok(n) => tracing::info!(
+            demo.cold_chain_points = n,
+            duration_ms = started.elapsed().as_millis() as u64,
+            "demo cold chain loaded"
+        ),
+        // The rest of the demo works without it.
+        Err(e) => tracing::warn!(error = %e, "demo cold chain not loaded"),
     }
     Ok(DemoOfficials { district: home_name, other: other_name })
 }

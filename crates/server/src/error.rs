@@ -264,10 +264,9 @@ fn conflict_for(kind: ConflictKind) -> ApiError {
             "CCH0003",
             "That lot was not in stock at the point when this alarm was raised",
         ),
-        ConflictKind::SessionStockClosed => ApiError::conflict(
-            "STK0004",
-            "This session's stock use is already recorded",
-        ),
+        ConflictKind::SessionStockClosed => {
+            ApiError::conflict("STK0004", "This session's stock use is already recorded")
+        }
         ConflictKind::FacilityInactive => ApiError::conflict(
             "ADM0012",
             "This facility is deactivated: activate it before planning sessions",

@@ -3,6 +3,7 @@
 pub mod admin;
 mod admin_assign;
 mod admin_bulk;
+mod admin_coldchain;
 mod admin_followup;
 mod admin_policy;
 pub mod appointments;
@@ -104,6 +105,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin_assign::router())
         .merge(admin_policy::router())
         .merge(admin_followup::router())
+        .merge(admin_coldchain::router())
 }
 
 /// What a read-only server answers under `/api`: the OTP login for holders, certificate

@@ -582,6 +582,157 @@ dictionary! {
     wd_fri: "Fri", "शुक्र";
     wd_sat: "Sat", "शनि";
     wd_sun: "Sun", "रवि";
+    // Cold chain
+    cc_nav: "Cold chain", "कोल्ड चेन";
+    cc_title: "Cold chain", "कोल्ड चेन";
+    cc_intro: "Vaccine stores and facility refrigerators of your area: stock on hand from the ledger, days of stock at the last 30 days' use, warnings, and temperature alarms.", "आपके क्षेत्र के टीका भंडार और केंद्रों के रेफ़्रिजरेटर: लेजर से उपलब्ध स्टॉक, पिछले 30 दिनों की खपत पर स्टॉक के दिन, चेतावनियाँ और तापमान अलार्म।";
+    cc_area_stock: "Stock in your area", "आपके क्षेत्र में स्टॉक";
+    cc_points: "Cold chain points", "कोल्ड चेन पॉइंट";
+    cc_no_points: "No cold chain points in your area yet.", "आपके क्षेत्र में अभी कोई कोल्ड चेन पॉइंट नहीं है।";
+    cc_truncated: "Only the first 300 points are summed.", "केवल पहले 300 पॉइंट जोड़े गए हैं।";
+    cc_new_point: "Add a cold chain point", "कोल्ड चेन पॉइंट जोड़ें";
+    cc_add_point: "Add point", "पॉइंट जोड़ें";
+    cc_level: "Level", "स्तर";
+    cc_level_state_store: "State store", "राज्य भंडार";
+    cc_level_regional_store: "Regional store", "क्षेत्रीय भंडार";
+    cc_level_district_store: "District store", "ज़िला भंडार";
+    cc_level_facility: "Facility (ILR)", "केंद्र (ILR)";
+    cc_center_id: "Facility ID (facility points)", "केंद्र आईडी (केंद्र पॉइंट के लिए)";
+    cc_center_hint: "The facility's ID as the facility list shows it.", "केंद्र सूची में दिखाई गई केंद्र आईडी।";
+    cc_district_id: "District ID (district stores)", "ज़िला आईडी (ज़िला भंडार के लिए)";
+    cc_state_id: "State ID (state and regional stores)", "राज्य आईडी (राज्य और क्षेत्रीय भंडार के लिए)";
+    cc_stock: "Stock", "स्टॉक";
+    cc_no_stock: "No stock.", "कोई स्टॉक नहीं।";
+    cc_vials: "vials", "शीशियाँ";
+    cc_doses: "doses", "खुराकें";
+    cc_used_30d: "Doses used, last 30 days", "पिछले 30 दिनों में उपयोग हुई खुराकें";
+    cc_days_of_stock: "Days of stock", "स्टॉक के दिन";
+    cc_days_n: "{n} days", "{n} दिन";
+    cc_no_usage: "no recent use", "हाल में कोई उपयोग नहीं";
+    cc_warnings: "Warnings", "चेतावनियाँ";
+    cc_w_stock_out: "Stock-out: {vaccine}", "स्टॉक समाप्त: {vaccine}";
+    cc_w_low: "Low: {vaccine}, {days} days left", "कम स्टॉक: {vaccine}, {days} दिन बचे";
+    cc_w_expiring: "Expiring soon: {vaccine}, {vials} vials on {date}", "जल्द समाप्ति: {vaccine}, {vials} शीशियाँ {date} को";
+    cc_lots: "Lots", "लॉट";
+    cc_lot: "Lot", "लॉट";
+    cc_batch: "Batch number", "बैच नंबर";
+    cc_manufacturer: "Manufacturer", "निर्माता";
+    cc_expiry: "Expiry", "समाप्ति तिथि";
+    cc_doses_per_vial: "Doses per vial", "प्रति शीशी खुराकें";
+    cc_catalogue_default: "Leave blank for the catalogue's value.", "सूची का मान लेने के लिए खाली छोड़ें।";
+    cc_expiring_soon: "Expiring soon", "जल्द समाप्त";
+    cc_under_review: "Under review (excursion)", "समीक्षा में (तापमान विचलन)";
+    cc_receive: "Receive a lot", "लॉट प्राप्त करें";
+    cc_record_movement: "Record wastage, expiry or adjustment", "बर्बादी, समाप्ति या समायोजन दर्ज करें";
+    cc_movement: "Movement", "गतिविधि";
+    cc_wastage_reason: "Wastage reason", "बर्बादी का कारण";
+    cc_reason_hint: "Required for wastage.", "बर्बादी के लिए आवश्यक।";
+    cc_direction: "Adjustment", "समायोजन";
+    cc_direction_up: "More counted than the ledger", "लेजर से अधिक गिनी गईं";
+    cc_direction_down: "Fewer counted than the ledger", "लेजर से कम गिनी गईं";
+    cc_direction_hint: "Only for adjustments, which also need a note.", "केवल समायोजन के लिए, जिसमें टिप्पणी भी आवश्यक है।";
+    cc_note: "Note", "टिप्पणी";
+    cc_send: "Issue or transfer to another point", "दूसरे पॉइंट को जारी या स्थानांतरित करें";
+    cc_to_point: "To", "किसे";
+    cc_ledger: "Ledger (latest 50 movements)", "लेजर (नवीनतम 50 गतिविधियाँ)";
+    cc_no_movements: "No movements yet.", "अभी कोई गतिविधि नहीं।";
+    cc_counterpart: "Other point", "दूसरा पॉइंट";
+    cc_by: "By", "किसके द्वारा";
+    cc_mv_receipt: "Receipt", "प्राप्ति";
+    cc_mv_issue: "Issue", "जारी";
+    cc_mv_transfer_in: "Transfer in", "स्थानांतरण आया";
+    cc_mv_transfer_out: "Transfer out", "स्थानांतरण गया";
+    cc_mv_wastage: "Wastage", "बर्बादी";
+    cc_mv_expiry: "Expiry", "समाप्ति";
+    cc_mv_adjustment: "Adjustment", "समायोजन";
+    cc_mv_session_use: "Session use", "सत्र में उपयोग";
+    cc_wr_opened_vial: "Opened vial discarded", "खुली शीशी फेंकी गई";
+    cc_wr_broken: "Broken", "टूटी हुई";
+    cc_wr_frozen: "Frozen", "जमी हुई";
+    cc_wr_heat: "Heat exposed", "गर्मी के संपर्क में";
+    cc_wr_contaminated: "Contaminated or label missing", "दूषित या लेबल गायब";
+    cc_wr_other: "Other (say why in the note)", "अन्य (टिप्पणी में कारण लिखें)";
+    cc_equipment: "Equipment", "उपकरण";
+    cc_no_equipment: "No equipment yet.", "अभी कोई उपकरण नहीं।";
+    cc_add_equipment: "Add equipment", "उपकरण जोड़ें";
+    cc_label: "Label", "लेबल";
+    cc_kind: "Kind", "प्रकार";
+    cc_kind_ilr: "Ice-lined refrigerator", "आइस-लाइन्ड रेफ़्रिजरेटर";
+    cc_kind_deep_freezer: "Deep freezer", "डीप फ़्रीज़र";
+    cc_kind_walk_in_cooler: "Walk-in cooler", "वॉक-इन कूलर";
+    cc_kind_walk_in_freezer: "Walk-in freezer", "वॉक-इन फ़्रीज़र";
+    cc_kind_refrigerator: "Refrigerator", "रेफ़्रिजरेटर";
+    cc_band: "Allowed range", "अनुमत सीमा";
+    cc_band_hint: "Blank: the kind's usual range.", "खाली: इस प्रकार की सामान्य सीमा।";
+    cc_min_c: "Lowest allowed, °C", "न्यूनतम अनुमत, °C";
+    cc_max_c: "Highest allowed, °C", "अधिकतम अनुमत, °C";
+    cc_min: "Min", "न्यूनतम";
+    cc_max: "Max", "अधिकतम";
+    cc_excursion_minutes: "Alarm after minutes out of range", "सीमा से बाहर कितने मिनट बाद अलार्म";
+    cc_silence_minutes: "Alarm after minutes without a reading", "रीडिंग न आने पर कितने मिनट बाद अलार्म";
+    cc_logger: "Logger", "लॉगर";
+    cc_logger_code: "Logger device code", "लॉगर डिवाइस कोड";
+    cc_logger_hint: "3 to 40 letters, digits, '-', '_' or '.'; leave blank to unlink.", "3 से 40 अक्षर, अंक, '-', '_' या '.'; हटाने के लिए खाली छोड़ें।";
+    cc_no_logger: "No logger", "कोई लॉगर नहीं";
+    cc_current: "Latest reading", "नवीनतम रीडिंग";
+    cc_no_reading: "No reading this week", "इस सप्ताह कोई रीडिंग नहीं";
+    cc_out_of_band: "Out of range", "सीमा से बाहर";
+    cc_last_heard: "Last heard", "अंतिम संपर्क";
+    cc_chart_title: "Temperature with the allowed range", "अनुमत सीमा के साथ तापमान";
+    cc_chart_day: "Temperature, last 24 hours", "तापमान, पिछले 24 घंटे";
+    cc_chart_week: "Temperature, last 7 days", "तापमान, पिछले 7 दिन";
+    cc_chart_span: "Period", "अवधि";
+    cc_span_day: "Day", "दिन";
+    cc_span_week: "Week", "सप्ताह";
+    cc_chart_empty: "No readings in this period", "इस अवधि में कोई रीडिंग नहीं";
+    cc_chart_time_axis: "Time (IST)", "समय (IST)";
+    cc_chart_legend: "Shaded band: allowed range. Blue line: readings. Red dots: readings out of range.", "छायांकित पट्टी: अनुमत सीमा। नीली रेखा: रीडिंग। लाल बिंदु: सीमा से बाहर की रीडिंग।";
+    cc_readings_n: "{n} readings, {out} out of range", "{n} रीडिंग, {out} सीमा से बाहर";
+    cc_alarms_title: "Temperature alarms", "तापमान अलार्म";
+    cc_alarms_intro: "Alarms are raised when equipment stays out of range or its logger falls silent; the point's staff and the district officer are told. Acknowledge, act, then close with what was done.", "उपकरण के सीमा से बाहर रहने या लॉगर के चुप होने पर अलार्म बनता है; पॉइंट के कर्मचारियों और ज़िला अधिकारी को सूचित किया जाता है। स्वीकार करें, कार्रवाई करें, फिर की गई कार्रवाई के साथ बंद करें।";
+    cc_open_alarms_n: "{n} open", "{n} खुले";
+    cc_no_alarms: "No alarms.", "कोई अलार्म नहीं।";
+    cc_alarm: "Alarm", "अलार्म";
+    cc_alarm_too_warm: "Too warm", "बहुत गर्म";
+    cc_alarm_too_cold: "Too cold", "बहुत ठंडा";
+    cc_alarm_silent: "Logger silent", "लॉगर चुप";
+    cc_status_open: "Open", "खुला";
+    cc_status_acknowledged: "Acknowledged", "स्वीकार किया गया";
+    cc_status_closed: "Closed", "बंद";
+    cc_since: "Since", "कब से";
+    cc_worst: "Worst", "सबसे खराब";
+    cc_cleared: "Back in range", "सीमा में वापस";
+    cc_ongoing: "Still going on", "अभी जारी";
+    cc_act_on_alarm: "Act on it", "कार्रवाई करें";
+    cc_acknowledge: "Acknowledge", "स्वीकार करें";
+    cc_acknowledged_by: "Acknowledged by", "किसने स्वीकार किया";
+    cc_closed_by: "Closed by", "किसने बंद किया";
+    cc_action: "Action taken", "की गई कार्रवाई";
+    cc_act_quarantined: "Vials quarantined", "शीशियाँ अलग रखी गईं";
+    cc_act_moved: "Vaccine moved to other equipment", "टीका दूसरे उपकरण में रखा गया";
+    cc_act_repaired: "Power back or equipment repaired", "बिजली वापस या उपकरण ठीक किया गया";
+    cc_act_logger: "Logger or battery replaced", "लॉगर या बैटरी बदली गई";
+    cc_act_no_risk: "Checked: vaccine never at risk", "जाँचा गया: टीके को कोई खतरा नहीं था";
+    cc_act_other: "Other (say what in the note)", "अन्य (टिप्पणी में लिखें)";
+    cc_note_other_hint: "Required when the action is Other.", "कार्रवाई 'अन्य' होने पर आवश्यक।";
+    cc_close_alarm: "Close the alarm", "अलार्म बंद करें";
+    cc_exposed_lots: "Lots in stock when the alarm was raised", "अलार्म के समय स्टॉक में लॉट";
+    cc_no_exposed: "No lots were exposed.", "कोई लॉट प्रभावित नहीं हुआ।";
+    cc_review_of: "Review of lot", "लॉट की समीक्षा";
+    cc_review_title: "Lots under review", "समीक्षा में लॉट";
+    cc_no_review: "No lots are waiting for review.", "कोई लॉट समीक्षा की प्रतीक्षा में नहीं है।";
+    cc_rv_pending: "Pending review", "समीक्षा बाकी";
+    cc_rv_usable: "Usable (vial monitors fine)", "उपयोग योग्य (VVM ठीक)";
+    cc_rv_quarantined: "Quarantined", "अलग रखा गया";
+    cc_rv_discarded: "Discarded", "नष्ट किया गया";
+    cc_flash_point: "Cold chain point added.", "कोल्ड चेन पॉइंट जोड़ा गया।";
+    cc_flash_equipment: "Equipment added.", "उपकरण जोड़ा गया।";
+    cc_flash_received: "Lot received.", "लॉट प्राप्त हुआ।";
+    cc_flash_moved: "Movement recorded.", "गतिविधि दर्ज की गई।";
+    cc_flash_sent: "Stock sent.", "स्टॉक भेजा गया।";
+    cc_flash_logger: "Logger saved.", "लॉगर सहेजा गया।";
+    cc_flash_ack: "Alarm acknowledged.", "अलार्म स्वीकार किया गया।";
+    cc_flash_closed: "Alarm closed.", "अलार्म बंद किया गया।";
 }
 
 /// The phrases of a language.
@@ -684,10 +835,17 @@ const HINDI_ERRORS: &[(&str, &str)] = &[
     ("ADM0053", "स्वीकृत नहीं किया जा सकता: यह फ़ोटो पहचान पत्र अब किसी दूसरे व्यक्ति के रिकॉर्ड में है।"),
     ("ADM0054", "इस ड्रॉ का बीज पहले ही दर्ज हो चुका है; ड्रॉ केवल एक बार निकलता है।"),
     ("ADM0055", "सूची की तारीख YYYY-MM-DD रूप में होनी चाहिए।"),
+    ("STK0001", "यह गतिविधि लेजर के नियम से अस्वीकार हुई (स्टॉक शून्य से नीचे, या लॉट की समाप्ति)।"),
+    ("STK0002", "इस टीके और बैच का लॉट दूसरी समाप्ति तिथि या प्रति शीशी खुराकों के साथ पहले से दर्ज है।"),
+    ("STK0003", "यह कोल्ड चेन पॉइंट निष्क्रिय है: स्टॉक अंदर या बाहर नहीं जा सकता।"),
+    ("CCH0001", "यह लॉगर पहले से किसी दूसरे उपकरण के लिए रिपोर्ट करता है: पहले उसे वहाँ से हटाएँ।"),
+    ("CCH0002", "यह अलार्म पहले ही बंद हो चुका है।"),
+    ("CCH0003", "अलार्म के समय यह लॉट इस पॉइंट पर स्टॉक में नहीं था।"),
 ];
 
 /// Codes whose English message carries details the Hindi text leaves out.
-const DETAILED: &[&str] = &["APPOIN0053", "BENREG0011", "APPOIN0050", "APPOIN0051", "USRRES0001"];
+const DETAILED: &[&str] =
+    &["APPOIN0053", "BENREG0011", "APPOIN0050", "APPOIN0051", "USRRES0001", "STK0001"];
 
 /// A message in the chosen language, with the detail (if any) to show beside it.
 #[derive(Debug, Clone, PartialEq, Eq)]

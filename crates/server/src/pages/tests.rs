@@ -24,6 +24,7 @@ use crate::sms::{GatewayPool, MemoryGateway};
 
 mod console;
 mod console_bulk;
+mod console_coldchain;
 mod console_followup;
 mod console_policy;
 

@@ -531,6 +531,7 @@
     renderList();
     renderReviews();
     renderObserving();
+    renderStock();
     renderStatus();
   }
 
@@ -703,6 +704,97 @@
       <label><input type="checkbox" value="${esc(x.code)}"> <span>${esc(x[S.lang] || x.en)}</span></label>`).join('');
     $('w-gender').innerHTML = b.genders.map((x) => `<option value="${x.id}">${esc(genderName(x.id))}</option>`).join('');
     $('w-id-type').innerHTML = b.id_types.map((x) => `<option value="${x.id}">${esc(idTypeName(x.id))}</option>`).join('');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The session's vaccine use: vials opened per batch, entered at the end of the session (often
+  // offline).  It is kept in IndexedDB (`stock_close:<session>`) and sent once the network is
+  // back and every dose of the phone has uploaded, so the server counts the same doses; the
+  // answer (`stock_done:<session>`) is shown from then on.
+
+  const MAX_VIALS = 1000;
+
+  /** Doses per batch of the open session, as the list shows them (undone and discarded ones left out). */
+  function dosesByBatch() {
+    const by = new Map();
+    for (const p of S.view.people.values()) {
+      for (const v of p.doses || []) {
+        if (v.voided || v.state === 'discarded' || !v.batch) continue;
+        by.set(v.batch, (by.get(v.batch) || 0) + 1);
+      }
+    }
+    return by;
+  }
+
+  async function renderStock() {
+    if (!S.bundle) return;
+    const sid = S.bundle.session.session_id;
+    const [pending, doneAnswer] = await Promise.all([kvGet(`stock_close:${sid}`), kvGet(`stock_done:${sid}`)]);
+    const by = dosesByBatch();
+    const dpv = new Map(S.bundle.batches.map((b) => [b.batch, b.doses_per_vial || 1]));
+    const rows = [...by.entries()].sort();
+    $('stock-rows').innerHTML = rows.length
+      ? rows.map(([batch, n]) => `<tr><td>${esc(batch)}</td><td>${n}</td><td><input type="number" min="0" max="${MAX_VIALS}" step="1" inputmode="numeric" data-batch="${esc(batch)}" value="${Math.ceil(n / (dpv.get(batch) || 1))}" aria-label="${esc(t('stock_vials'))} ${esc(batch)}"></td></tr>`).join('')
+      : `<tr><td colspan="3" class="muted">${esc(t('stock_no_doses'))}</td></tr>`;
+    $('stock-close').disabled = !rows.length || Boolean(pending) || Boolean(doneAnswer);
+    $('stock-form').hidden = Boolean(doneAnswer);
+    $('stock-state').hidden = !(pending || doneAnswer);
+    $('stock-state').textContent = doneAnswer ? t('stock_done') : pending ? t('stock_saved') : '';
+    const result = $('stock-result');
+    result.hidden = !doneAnswer;
+    if (doneAnswer) {
+      result.innerHTML = doneAnswer.batches.map((b) => {
+        const warn = (b.anomalies || []).filter((a) => a.code === 'more_doses_than_vials')
+          .map((a) => `<br><strong class="error">${esc(t('stock_anomaly', { doses: a.doses_given, capacity: a.capacity }))}</strong>`).join('');
+        return `<li data-batch="${esc(b.batch)}">${esc(t('stock_line', { batch: b.batch, doses: b.doses_given, vials: b.vials_opened, wasted: b.doses_wasted }))}${warn}</li>`;
+      }).join('');
+    }
+  }
+
+  function bindStock() {
+    $('stock-form').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      $('stock-error').hidden = true;
+      const vials = {};
+      for (const input of $('stock-rows').querySelectorAll('input[data-batch]')) {
+        const v = input.value.trim();
+        if (!/^\d{1,4}$/.test(v) || Number(v) > MAX_VIALS) return showError('stock-error', t('err_vials'));
+        vials[input.dataset.batch] = Number(v);
+      }
+      const sid = S.bundle.session.session_id;
+      await kvSet(`stock_close:${sid}`, { session_id: sid, vials_opened: vials });
+      await renderStock();
+      flushStock();
+    });
+  }
+
+  /** Sends saved closes whose session has nothing left to upload. */
+  async function flushStock() {
+    if (!S.auth || !navigator.onLine) return;
+    const keys = await tx(['kv'], 'readonly', (s) => done(s.kv.getAllKeys()));
+    for (const key of keys.filter((k) => typeof k === 'string' && k.startsWith('stock_close:'))) {
+      const close = await kvGet(key);
+      const sid = close.session_id;
+      const waiting = await tx(['outbox'], 'readonly', (s) => done(s.outbox.index('session').getAll(sid)));
+      if (waiting.some((e) => e.state === 'pending') || (await kvGet('inflight'))) continue;
+      const path = `/sessions/${encodeURIComponent(sid)}/stock`;
+      try {
+        const answer = await api(`${path}/close`, { method: 'POST', body: { vials_opened: close.vials_opened } });
+        await kvSet(`stock_done:${sid}`, answer);
+        await kvDel(key);
+      } catch (e) {
+        if (e.status === 409 && e.code === 'STK0004') {
+          // Closed before (another phone, or an answer that was lost): show what the server has.
+          try { await kvSet(`stock_done:${sid}`, await api(path)); } catch { continue; }
+          await kvDel(key);
+        } else if (e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 408 && e.status !== 429) {
+          await kvDel(key);
+          if (S.bundle && S.bundle.session.session_id === sid) showError('stock-error', errorText(e));
+        }
+        // Network errors and 5xx: kept, sent after the next sync.
+      }
+    }
+    if (S.bundle) renderStock();
   }
 
   /** Stores a record in the outbox (its creation order is its upload order) and redraws. */
@@ -994,6 +1086,7 @@
       }
       renderStatus();
     }
+    flushStock();
   }
 
   /** Marks each record by its result; a walk-in's full photo id is dropped once it is sent. */
@@ -1047,6 +1140,7 @@
     bindPerson();
     bindWalkIn();
     bindPrint();
+    bindStock();
     $('lang-toggle').addEventListener('click', () => {
       setLang(S.lang === 'hi' ? 'en' : 'hi');
       if (S.bundle) {

@@ -10,6 +10,7 @@ mod schema;
 mod admin;
 mod admin_assign;
 mod admin_bulk;
+mod admin_coldchain;
 mod admin_followup;
 mod admin_policy;
 mod beneficiaries;

@@ -679,6 +679,10 @@ async fn a_cold_chain_alarm_tells_the_point_staff_and_district_officials(backend
     for n in [202, 204, 205] {
         assert!(messages(&app, n).await.is_empty(), "mobile {n} is not told");
     }
+    // The short link leads to the console's alarms page.
+    let res = app.get("/console/alarms").send().await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.header(header::LOCATION), Some("/console/coldchain/alarms"));
     // Planning again (a second server, a retry) queues nothing twice.
     planner_only(&app).await;
     assert_eq!(messages(&app, 201).await.len(), 2);

@@ -21,11 +21,13 @@
 //! | `GET/POST /console/admins`, `POST /console/admins/{id}/active` | officials of the area |
 //! | `GET /console/audit` | the audit log, filtered, paged by time |
 //! | `GET /console/messages?days=` | SMS delivery by district and gateway |
+//! | `GET /console/coldchain…` | cold chain: points, stock, equipment charts, alarms (`coldchain.rs`) |
 
 mod admins;
 mod assign;
 mod audit;
 mod bulk;
+mod coldchain;
 mod facilities;
 mod followup;
 mod messages;
@@ -86,6 +88,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(assign::router())
         .merge(policy::router())
         .merge(followup::router())
+        .merge(coldchain::router())
         .route(
             "/static/console.css",
             get(|| async { asset(CONSOLE_CSS, "text/css; charset=utf-8") }),
@@ -416,6 +419,7 @@ fn flash_text(t: &Texts, raw: &str) -> Option<String> {
         "con_session_moved" => i18n::fill(t.con_flash_session_moved, &[("n", arg)]),
         "con_admin_created" => t.con_flash_admin_created.to_owned(),
         "con_admin_changed" => t.con_flash_admin_changed.to_owned(),
+        k if k.starts_with("cc_") => return coldchain::flash_text(t, k),
         _ => return None,
     })
 }
@@ -591,6 +595,9 @@ pub(crate) fn toggle_path(path: &str) -> String {
         ["", "console", "facilities", id, "plan"] => format!("/console/facilities/{id}/plan"),
         ["", "console", "facilities", id, ..] => format!("/console/facilities/{id}"),
         ["", "console", "admins", ..] => "/console/admins".to_owned(),
+        ["", "console", "coldchain", kind @ ("points" | "equipment" | "alarms"), id, ..] => {
+            format!("/console/coldchain/{kind}/{id}")
+        }
         ["", "console", section, ..] => format!("/console/{section}"),
         _ => "/console".to_owned(),
     }

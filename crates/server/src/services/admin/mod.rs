@@ -16,6 +16,7 @@ pub mod assign;
 mod audit;
 mod auth;
 pub mod bulk;
+pub mod coldchain;
 mod facilities;
 pub mod followup;
 pub mod messages;
