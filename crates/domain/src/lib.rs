@@ -20,6 +20,7 @@ pub mod otp;
 pub mod people;
 pub mod policy;
 pub mod quiet;
+pub mod reports;
 pub mod session;
 pub mod sms;
 pub mod staff;
