@@ -71,6 +71,23 @@ pub struct MovementRecord {
     pub created_at_ms: i64,
 }
 
+impl MovementRecord {
+    /// What the audit log keeps of a movement (ids, kind, vials, reason, note, date).
+    pub fn audit_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id.to_string(),
+            "point_id": self.point.to_string(),
+            "lot_id": self.lot.to_string(),
+            "kind": self.kind.as_str(),
+            "delta": self.delta,
+            "wastage_reason": self.wastage_reason.map(WastageReason::as_str),
+            "note": self.note,
+            "counterpart": self.counterpart.map(|c| c.to_string()),
+            "date": self.date.format("%Y-%m-%d").to_string(),
+        })
+    }
+}
+
 /// One lot's stock at a point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockLine {
@@ -144,6 +161,27 @@ pub trait InventoryStore: Send + Sync {
         actor: &str,
         now_ms: i64,
     ) -> StorageResult<MovementRecord>;
+    /// [`InventoryStore::record_movement`] with an official's audit entry written in the same
+    /// transaction; the entry's `after` becomes the movement's [`MovementRecord::audit_json`].
+    async fn record_movement_audited(
+        &self,
+        point: ColdChainPointId,
+        req: &MovementRequest,
+        actor: &str,
+        audit: &crate::Change,
+        now_ms: i64,
+    ) -> StorageResult<MovementRecord>;
+    /// [`InventoryStore::transfer`] with an official's audit entry written in the same
+    /// transaction; its `after` becomes `{"out": …, "in": …}`.
+    async fn transfer_audited(
+        &self,
+        from: ColdChainPointId,
+        to: ColdChainPointId,
+        req: &MovementRequest,
+        actor: &str,
+        audit: &crate::Change,
+        now_ms: i64,
+    ) -> StorageResult<(MovementRecord, MovementRecord)>;
     /// Moves vials of a lot from one point to another: `issue` (down the chain) or
     /// `transfer_out` at `from`, `transfer_in` at `to`, in one transaction.
     async fn transfer(

@@ -196,7 +196,108 @@ async fn concurrent_draws_never_go_below_zero(backend: Backend) {
     assert_stock_is_the_ledger(s, facility.id).await;
 }
 
+/// An official's movement and its audit entry are written together, or neither is.
+async fn an_officials_movement_is_audited_in_its_transaction(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = &db.store;
+    let state = point("State Vaccine Store", PointLevel::StateStore, None);
+    let district = point("District Vaccine Store", PointLevel::DistrictStore, Some(PUNE));
+    s.create_point(&state).await.unwrap();
+    s.create_point(&district).await.unwrap();
+    let l = s.upsert_lot(LotId::new(), &lot("4121Z025", day(2027, 6, 30)), NOW).await.unwrap();
+    let entry = |action: &str, subject: &ColdChainPoint| Change {
+        id: uuid::Uuid::now_v7(),
+        at_ms: NOW,
+        actor: "admin:x".into(),
+        action: action.into(),
+        subject: format!("point:{}", subject.id),
+        place: None,
+        before: None,
+        after: None,
+    };
+    let changes = |subject: &ColdChainPoint| {
+        let filter = ChangeFilter {
+            area: tika_domain::admin::Area::National,
+            subject: Some(format!("point:{}", subject.id)),
+            actor: None,
+            action_prefix: None,
+            before_ms: None,
+            limit: 10,
+        };
+        async move { s.list_changes(&filter).await.unwrap() }
+    };
+
+    let receipt = req(MovementKind::Receipt, l.id, 10);
+    let rec = s
+        .record_movement_audited(
+            state.id,
+            &receipt,
+            "admin:x",
+            &entry("stock.receipt", &state),
+            NOW,
+        )
+        .await
+        .unwrap();
+    let logged = changes(&state).await;
+    assert_eq!(logged.len(), 1);
+    let after: serde_json::Value =
+        serde_json::from_str(logged[0].after.as_deref().unwrap()).unwrap();
+    assert_eq!(after["id"], rec.id.to_string());
+    assert_eq!(after["delta"], 10);
+
+    // Refused by the ledger: no movement and no audit entry.
+    let too_many = req(MovementKind::Wastage, l.id, 11);
+    let refused = s
+        .record_movement_audited(
+            state.id,
+            &too_many,
+            "admin:x",
+            &entry("stock.wastage", &state),
+            NOW,
+        )
+        .await;
+    assert!(matches!(refused, Err(StorageError::Conflict(ConflictKind::Stock(_)))), "{refused:?}");
+    assert_eq!(changes(&state).await.len(), 1);
+
+    let issue = req(MovementKind::Issue, l.id, 4);
+    let (out, into) = s
+        .transfer_audited(
+            state.id,
+            district.id,
+            &issue,
+            "admin:x",
+            &entry("stock.issue", &state),
+            NOW,
+        )
+        .await
+        .unwrap();
+    let logged = changes(&state).await;
+    assert_eq!(logged.len(), 2);
+    let after: serde_json::Value = serde_json::from_str(
+        logged.iter().find(|c| c.action == "stock.issue").unwrap().after.as_deref().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(after["out"]["id"], out.id.to_string());
+    assert_eq!(after["in"]["id"], into.id.to_string());
+    let too_many = req(MovementKind::Issue, l.id, 7);
+    assert!(
+        s.transfer_audited(
+            state.id,
+            district.id,
+            &too_many,
+            "admin:x",
+            &entry("stock.issue", &state),
+            NOW
+        )
+        .await
+        .is_err()
+    );
+    assert_eq!(changes(&state).await.len(), 2);
+    assert_stock_is_the_ledger(s, state.id).await;
+}
+
 on_both_backends!(
+    an_officials_movement_is_audited_in_its_transaction,
     points_and_lots,
     movements_follow_the_ledger_rule,
     concurrent_draws_never_go_below_zero,

@@ -17,9 +17,10 @@ use tika_domain::inventory::{
 };
 use tika_domain::vaccine::VaccineCode;
 
+use super::console::write_change;
 use super::{SqlStore, date_str, decode_err, parse_date, parse_uuid};
 use crate::{
-    Backend, ColdChainPoint, ConflictKind, InventoryStore, LotRecord, MovementRecord,
+    Backend, Change, ColdChainPoint, ConflictKind, InventoryStore, LotRecord, MovementRecord,
     SessionUseLine, SessionUseRecord, StockLine, StorageError, StorageResult,
 };
 
@@ -217,6 +218,81 @@ async fn write_movement(
     Ok(record)
 }
 
+impl SqlStore {
+    /// One movement (not a transfer), and the official's audit entry if there is one, in one
+    /// write operation.
+    async fn movement_op(
+        &self,
+        point: ColdChainPointId,
+        req: &MovementRequest,
+        actor: &str,
+        audit: Option<Change>,
+        now_ms: i64,
+    ) -> StorageResult<MovementRecord> {
+        if matches!(
+            req.kind,
+            MovementKind::Issue | MovementKind::TransferIn | MovementKind::TransferOut
+        ) {
+            return Err(StorageError::Config(
+                "issues and transfers move stock between two points: use transfer".into(),
+            ));
+        }
+        let (backend, req, actor) = (self.backend, req.clone(), actor.to_owned());
+        self.write(Box::new(move |conn| {
+            Box::pin(async move {
+                let rec = write_movement(conn, backend, point, &req, None, &actor, now_ms).await?;
+                if let Some(mut change) = audit {
+                    change.after = Some(rec.audit_json().to_string());
+                    write_change(conn, &change).await?;
+                }
+                Ok(rec)
+            })
+        }))
+        .await
+    }
+
+    /// Both sides of a transfer, and the official's audit entry if there is one, in one write
+    /// operation.
+    async fn transfer_op(
+        &self,
+        from: ColdChainPointId,
+        to: ColdChainPointId,
+        req: &MovementRequest,
+        actor: &str,
+        audit: Option<Change>,
+        now_ms: i64,
+    ) -> StorageResult<(MovementRecord, MovementRecord)> {
+        if from == to {
+            return Err(StorageError::Config("a transfer needs two different points".into()));
+        }
+        let (backend, req, actor) = (self.backend, req.clone(), actor.to_owned());
+        self.write(Box::new(move |conn| {
+            Box::pin(async move {
+                let (a, b) = (point_in(conn, from).await?, point_in(conn, to).await?);
+                let out_kind = if a.level.depth() < b.level.depth() {
+                    MovementKind::Issue
+                } else {
+                    MovementKind::TransferOut
+                };
+                let out = MovementRequest { kind: out_kind, ..req.clone() };
+                let into = MovementRequest { kind: MovementKind::TransferIn, ..req };
+                let sent =
+                    write_movement(conn, backend, from, &out, Some(to), &actor, now_ms).await?;
+                let got =
+                    write_movement(conn, backend, to, &into, Some(from), &actor, now_ms).await?;
+                if let Some(mut change) = audit {
+                    let after =
+                        serde_json::json!({ "out": sent.audit_json(), "in": got.audit_json() });
+                    change.after = Some(after.to_string());
+                    write_change(conn, &change).await?;
+                }
+                Ok((sent, got))
+            })
+        }))
+        .await
+    }
+}
+
 #[async_trait]
 impl InventoryStore for SqlStore {
     async fn create_point(&self, point: &ColdChainPoint) -> StorageResult<()> {
@@ -337,21 +413,18 @@ impl InventoryStore for SqlStore {
         actor: &str,
         now_ms: i64,
     ) -> StorageResult<MovementRecord> {
-        if matches!(
-            req.kind,
-            MovementKind::Issue | MovementKind::TransferIn | MovementKind::TransferOut
-        ) {
-            return Err(StorageError::Config(
-                "issues and transfers move stock between two points: use transfer".into(),
-            ));
-        }
-        let (backend, req, actor) = (self.backend, req.clone(), actor.to_owned());
-        self.write(Box::new(move |conn| {
-            Box::pin(async move {
-                write_movement(conn, backend, point, &req, None, &actor, now_ms).await
-            })
-        }))
-        .await
+        self.movement_op(point, req, actor, None, now_ms).await
+    }
+
+    async fn record_movement_audited(
+        &self,
+        point: ColdChainPointId,
+        req: &MovementRequest,
+        actor: &str,
+        audit: &Change,
+        now_ms: i64,
+    ) -> StorageResult<MovementRecord> {
+        self.movement_op(point, req, actor, Some(audit.clone()), now_ms).await
     }
 
     async fn transfer(
@@ -362,28 +435,19 @@ impl InventoryStore for SqlStore {
         actor: &str,
         now_ms: i64,
     ) -> StorageResult<(MovementRecord, MovementRecord)> {
-        if from == to {
-            return Err(StorageError::Config("a transfer needs two different points".into()));
-        }
-        let (backend, req, actor) = (self.backend, req.clone(), actor.to_owned());
-        self.write(Box::new(move |conn| {
-            Box::pin(async move {
-                let (a, b) = (point_in(conn, from).await?, point_in(conn, to).await?);
-                let out_kind = if a.level.depth() < b.level.depth() {
-                    MovementKind::Issue
-                } else {
-                    MovementKind::TransferOut
-                };
-                let out = MovementRequest { kind: out_kind, ..req.clone() };
-                let into = MovementRequest { kind: MovementKind::TransferIn, ..req };
-                let sent =
-                    write_movement(conn, backend, from, &out, Some(to), &actor, now_ms).await?;
-                let got =
-                    write_movement(conn, backend, to, &into, Some(from), &actor, now_ms).await?;
-                Ok((sent, got))
-            })
-        }))
-        .await
+        self.transfer_op(from, to, req, actor, None, now_ms).await
+    }
+
+    async fn transfer_audited(
+        &self,
+        from: ColdChainPointId,
+        to: ColdChainPointId,
+        req: &MovementRequest,
+        actor: &str,
+        audit: &Change,
+        now_ms: i64,
+    ) -> StorageResult<(MovementRecord, MovementRecord)> {
+        self.transfer_op(from, to, req, actor, Some(audit.clone()), now_ms).await
     }
 
     async fn stock(&self, point: ColdChainPointId) -> StorageResult<Vec<StockLine>> {

@@ -8,9 +8,10 @@
 //! state or regional store only for national officials and the officials of its state.
 //! Anything outside the area answers [`ApiError::NotFound`].  Creating points needs
 //! [`Capability::CreateFacilities`] (block level and above); a facility official works with
-//! the stock and alarms of their own facility's point.  Every write is audited: the storage
-//! audits alarm acknowledgement and closure itself; everything else writes its [`Change`] here
-//! right after the write (`InventoryStore` takes no audit entry).  Logs carry ids only.
+//! the stock and alarms of their own facility's point.  Every write is audited: stock movements,
+//! transfers, alarm acknowledgement and closure in the write's own transaction; points,
+//! equipment and lots (no stock moves) get their [`Change`] right after the write.  Logs carry
+//! ids only.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -670,17 +671,7 @@ async fn parse_common(
 
 /// What the audit log keeps of a movement.
 pub fn movement_json(m: &MovementRecord) -> Value {
-    json!({
-        "id": m.id.to_string(),
-        "point_id": m.point.to_string(),
-        "lot_id": m.lot.to_string(),
-        "kind": m.kind.as_str(),
-        "delta": m.delta,
-        "wastage_reason": m.wastage_reason.map(WastageReason::as_str),
-        "note": m.note,
-        "counterpart": m.counterpart.map(|c| c.to_string()),
-        "date": m.date.format("%Y-%m-%d").to_string(),
-    })
+    m.audit_json()
 }
 
 /// Records a receipt, wastage, expiry or adjustment at a point of the area.  The ledger's rule
@@ -747,17 +738,20 @@ pub async fn record_movement(
     };
     let req =
         MovementRequest { kind, lot: lot.id, vials, adjust_up, wastage_reason: reason, note, date };
-    let rec = state.store.record_movement(p.id, &req, &super::actor(who), state.now_ms()).await?;
     let place = point_place(state, &p).await;
-    audit(
+    let entry = change(
         state,
         who,
         &format!("stock.{}", kind.as_str()),
         format!("point:{}", p.id),
         place,
-        movement_json(&rec),
-    )
-    .await?;
+        None,
+        None,
+    );
+    let rec = state
+        .store
+        .record_movement_audited(p.id, &req, &super::actor(who), &entry, state.now_ms())
+        .await?;
     tracing::info!(admin = %who.admin, point = %p.id, movement = %rec.id, kind = kind.as_str(), "stock movement recorded");
     Ok(rec)
 }
@@ -829,18 +823,20 @@ pub async fn transfer(
         note,
         date,
     };
-    let (out, into) =
-        state.store.transfer(src.id, dest.id, &req, &super::actor(who), state.now_ms()).await?;
     let place = point_place(state, &src).await;
-    audit(
+    let entry = change(
         state,
         who,
         &format!("stock.{}", kind.as_str()),
         format!("point:{}", src.id),
         place,
-        json!({ "out": movement_json(&out), "in": movement_json(&into) }),
-    )
-    .await?;
+        None,
+        None,
+    );
+    let (out, into) = state
+        .store
+        .transfer_audited(src.id, dest.id, &req, &super::actor(who), &entry, state.now_ms())
+        .await?;
     tracing::info!(admin = %who.admin, from = %src.id, to = %dest.id, movement = %out.id, "stock sent");
     Ok((out, into))
 }
