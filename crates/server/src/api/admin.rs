@@ -74,7 +74,7 @@ impl FromRequestParts<AppState> for AdminAuth {
 }
 
 /// A response, with the refreshed token in its headers when there is one.
-fn reply(who: &AdminPrincipal, status: StatusCode, body: Option<Value>) -> Response {
+pub(super) fn reply(who: &AdminPrincipal, status: StatusCode, body: Option<Value>) -> Response {
     let mut res = match body {
         Some(v) => (status, Json(v)).into_response(),
         None => status.into_response(),
@@ -92,7 +92,7 @@ fn reply(who: &AdminPrincipal, status: StatusCode, body: Option<Value>) -> Respo
     res
 }
 
-fn ok(who: &AdminPrincipal, body: Value) -> ApiResult<Response> {
+pub(super) fn ok(who: &AdminPrincipal, body: Value) -> ApiResult<Response> {
     Ok(reply(who, StatusCode::OK, Some(body)))
 }
 
@@ -100,13 +100,13 @@ fn ok(who: &AdminPrincipal, body: Value) -> ApiResult<Response> {
 
 /// A JSON object body, read whatever the `Content-Type`; fields of the wrong type are
 /// collected by name and reported together (400 `ADM0001`).
-struct Body {
+pub(super) struct Body {
     map: Map<String, Value>,
     errors: Vec<FieldError>,
 }
 
 impl Body {
-    fn parse(bytes: &[u8]) -> ApiResult<Self> {
+    pub(super) fn parse(bytes: &[u8]) -> ApiResult<Self> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self { map: Map::new(), errors: Vec::new() });
         }
@@ -127,16 +127,16 @@ impl Body {
         }
     }
 
-    fn fail(&mut self, field: &'static str, message: &str) {
+    pub(super) fn fail(&mut self, field: &'static str, message: &str) {
         self.errors.push(FieldError { field, message: message.to_owned() });
     }
 
-    fn value(&self, name: &str) -> Option<&Value> {
+    pub(super) fn value(&self, name: &str) -> Option<&Value> {
         self.map.get(name).filter(|v| !v.is_null())
     }
 
     /// A string field (numbers are taken as their text); empty when absent.
-    fn text(&mut self, name: &'static str) -> String {
+    pub(super) fn text(&mut self, name: &'static str) -> String {
         match self.value(name) {
             None => String::new(),
             Some(Value::String(s)) => s.clone(),
@@ -160,11 +160,11 @@ impl Body {
         }
     }
 
-    fn opt_text(&mut self, name: &'static str) -> Option<String> {
+    pub(super) fn opt_text(&mut self, name: &'static str) -> Option<String> {
         Some(self.text(name)).filter(|s| !s.trim().is_empty())
     }
 
-    fn int(&mut self, name: &'static str) -> Option<i64> {
+    pub(super) fn int(&mut self, name: &'static str) -> Option<i64> {
         let v = self.value(name)?;
         if let Value::String(s) = v
             && s.trim().is_empty()
@@ -187,7 +187,7 @@ impl Body {
         n
     }
 
-    fn float(&mut self, name: &'static str) -> Option<f64> {
+    pub(super) fn float(&mut self, name: &'static str) -> Option<f64> {
         match self.value(name)? {
             Value::Number(n) => n.as_f64(),
             Value::String(s) if s.trim().is_empty() => None,
@@ -239,7 +239,7 @@ impl Body {
     }
 
     /// The type problems found, if any (400 `ADM0001`).
-    fn finish(self) -> ApiResult<()> {
+    pub(super) fn finish(self) -> ApiResult<()> {
         if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Invalid(self.errors)) }
     }
 }

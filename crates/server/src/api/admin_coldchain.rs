@@ -32,24 +32,21 @@
 //! | `POST /api/admin/v1/coldchain/alarms/{id}/acknowledge` | acknowledge |
 //! | `POST /api/admin/v1/coldchain/alarms/{id}/close` `{action, note?, reviews?: [{lot, review}]}` | close |
 
-use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
-use serde_json::{Map, Value, json};
-use tika_domain::admin::FieldError;
+use serde_json::{Value, json};
 use tika_domain::coldchain::{AlarmStatus, format_tenths};
 use tika_domain::ids::{AlarmId, ColdChainPointId, EquipmentId, LotId};
 use tika_domain::inventory::{LotForm, StockWarning};
 use tika_storage::{AlarmRecord, ColdChainPoint, Equipment, ExposedLot, LotRecord, MovementRecord};
 
-use super::admin::{AdminAuth, TOKEN_EXPIRES_HEADER, TOKEN_HEADER};
+use super::admin::{AdminAuth, Body, ok, reply};
 use super::extract::Params;
 use crate::error::{ApiError, ApiResult};
-use crate::services::admin::AdminPrincipal;
 use crate::services::admin::coldchain::{
     self as cc, AlarmView, CloseForm, EquipmentForm, EquipmentStatus, MovementForm, PointForm,
     PointStock, VaccineStock,
@@ -79,118 +76,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route(&format!("{P}/alarms/{{id}}/close"), post(close))
 }
 
-// --- replies and bodies ----------------------------------------------------------------------
-
-fn reply(who: &AdminPrincipal, status: StatusCode, body: Value) -> Response {
-    let mut res = (status, Json(body)).into_response();
-    if let Some(fresh) = &who.refreshed
-        && let (Ok(token), Ok(exp)) = (
-            HeaderValue::from_str(&fresh.token),
-            HeaderValue::from_str(&fresh.expires_at_ms.to_string()),
-        )
-    {
-        let h = res.headers_mut();
-        h.insert(HeaderName::from_static(TOKEN_HEADER), token);
-        h.insert(HeaderName::from_static(TOKEN_EXPIRES_HEADER), exp);
-    }
-    res
-}
-
-fn ok(who: &AdminPrincipal, body: Value) -> ApiResult<Response> {
-    Ok(reply(who, StatusCode::OK, body))
-}
-
-/// A JSON object body (blank means `{}`), its fields read leniently; type errors are collected
-/// by field and reported together (`400 ADM0001`).
-struct Body {
-    map: Map<String, Value>,
-    errors: Vec<FieldError>,
-}
-
-impl Body {
-    fn parse(bytes: &[u8]) -> ApiResult<Self> {
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Self { map: Map::new(), errors: Vec::new() });
-        }
-        match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(map)) => Ok(Self { map, errors: Vec::new() }),
-            Ok(Value::Null) => Ok(Self { map: Map::new(), errors: Vec::new() }),
-            Ok(_) => {
-                Err(ApiError::bad_request("ADM0002", "The request body must be a JSON object"))
-            }
-            Err(e) => Err(ApiError::bad_request(
-                "ADM0002",
-                format!(
-                    "The request body is not valid JSON (line {}, column {})",
-                    e.line(),
-                    e.column()
-                ),
-            )),
-        }
-    }
-
-    fn fail(&mut self, field: &'static str, message: &str) {
-        self.errors.push(FieldError { field, message: message.to_owned() });
-    }
-
-    fn value(&self, name: &str) -> Option<&Value> {
-        self.map.get(name).filter(|v| !v.is_null())
-    }
-
-    /// Text (numbers as their text); empty when absent.
-    fn text(&mut self, name: &'static str) -> String {
-        match self.value(name) {
-            None => String::new(),
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            Some(Value::Bool(b)) => b.to_string(),
-            Some(_) => {
-                self.fail(name, "must be a string");
-                String::new()
-            }
-        }
-    }
-
-    fn opt_text(&mut self, name: &'static str) -> Option<String> {
-        Some(self.text(name)).filter(|s| !s.trim().is_empty())
-    }
-
-    fn int(&mut self, name: &'static str) -> Option<i64> {
-        let v = self.value(name)?;
-        if let Value::String(s) = v
-            && s.trim().is_empty()
-        {
-            return None;
-        }
-        let n = crate::lenient::as_int(v);
-        if n.is_none() {
-            self.fail(name, "must be a whole number");
-        }
-        n
-    }
-
-    fn float(&mut self, name: &'static str) -> Option<f64> {
-        match self.value(name)? {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) if s.trim().is_empty() => None,
-            Value::String(s) => {
-                let n = s.trim().parse::<f64>().ok().filter(|f| f.is_finite());
-                if n.is_none() {
-                    self.fail(name, "must be a number");
-                }
-                n
-            }
-            _ => {
-                self.fail(name, "must be a number");
-                None
-            }
-        }
-    }
-
-    fn finish(self) -> ApiResult<()> {
-        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Invalid(self.errors)) }
-    }
-}
+// --- ids in paths (replies and bodies: `api::admin`) ---------------------------------------
 
 fn point_id(s: &str) -> ApiResult<ColdChainPointId> {
     s.parse().map_err(|_| ApiError::NotFound)
@@ -341,7 +227,7 @@ async fn create_point(
     };
     b.finish()?;
     let p = cc::create_point(&state, &who, &form).await?;
-    Ok(reply(&who, StatusCode::CREATED, point_json(&p)))
+    Ok(reply(&who, StatusCode::CREATED, Some(point_json(&p))))
 }
 
 async fn point(
@@ -383,7 +269,7 @@ async fn create_equipment(
     };
     b.finish()?;
     let e = cc::create_equipment(&state, &who, id, &form).await?;
-    Ok(reply(&who, StatusCode::CREATED, equipment_json(&e)))
+    Ok(reply(&who, StatusCode::CREATED, Some(equipment_json(&e))))
 }
 
 async fn equipment(
@@ -468,7 +354,7 @@ async fn create_lot(
     b.finish()?;
     let (l, created) = cc::add_lot(&state, &who, &form).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok(reply(&who, status, cc::lot_json(&l)))
+    Ok(reply(&who, status, Some(cc::lot_json(&l))))
 }
 
 async fn lot(
@@ -542,7 +428,7 @@ async fn record_movement(
     let id = point_id(&id)?;
     let form = movement_form(&body)?;
     let m = cc::record_movement(&state, &who, id, &form).await?;
-    Ok(reply(&who, StatusCode::CREATED, movement_json(&m)))
+    Ok(reply(&who, StatusCode::CREATED, Some(movement_json(&m))))
 }
 
 async fn transfer(
@@ -557,7 +443,7 @@ async fn transfer(
     Ok(reply(
         &who,
         StatusCode::CREATED,
-        json!({ "out": movement_json(&out), "in": movement_json(&into) }),
+        Some(json!({ "out": movement_json(&out), "in": movement_json(&into) })),
     ))
 }
 

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tika_domain::ids::{LotId, SessionId};
 use tika_domain::inventory::{Anomaly, BatchNumber, Lot, SessionUse, reconcile, vials_to_open};
 use tika_domain::vaccine::VaccineCode;
-use tika_storage::{LotRecord, SessionUseLine, SessionUseRecord};
+use tika_storage::{Batch, LotRecord, SessionUseLine, SessionUseRecord};
 
 use crate::error::{ApiError, ApiResult};
 use crate::services::site::{log, own_session};
@@ -72,36 +72,36 @@ pub struct CloseStock {
     pub vials_opened: BTreeMap<String, u32>,
 }
 
+/// The facility's issued batch of a vaccine with this number, if any.
+fn issued<'a>(issued: &'a [Batch], vaccine: &VaccineCode, batch: &str) -> Option<&'a Batch> {
+    issued.iter().find(|b| b.batch == batch && &b.vaccine == vaccine)
+}
+
 /// The doses per vial of a batch (stored lot, or the facility's issued batch) and its lot id
 /// when one is stored; `None` if the facility never received it.
 async fn batch_facts(
     state: &AppState,
-    center: tika_domain::ids::CenterId,
+    issued_batches: &[Batch],
     vaccine: &VaccineCode,
     batch: &str,
 ) -> ApiResult<Option<(Option<LotId>, u16)>> {
     if let Some(lot) = state.store.find_lot_by_batch(vaccine, batch).await? {
         return Ok(Some((Some(lot.id), lot.lot.doses_per_vial)));
     }
-    let issued = state.store.list_batches(center).await?;
-    Ok(issued
-        .into_iter()
-        .find(|b| b.batch == batch && &b.vaccine == vaccine)
-        .map(|b| (None, b.doses_per_vial)))
+    Ok(issued(issued_batches, vaccine, batch).map(|b| (None, b.doses_per_vial)))
 }
 
 /// The lot of a batch, created from the facility's issued batch when the inventory has none.
 async fn lot_for(
     state: &AppState,
-    center: tika_domain::ids::CenterId,
+    issued_batches: &[Batch],
     vaccine: &VaccineCode,
     batch: &str,
 ) -> ApiResult<Option<LotRecord>> {
     if let Some(lot) = state.store.find_lot_by_batch(vaccine, batch).await? {
         return Ok(Some(lot));
     }
-    let issued = state.store.list_batches(center).await?;
-    let Some(b) = issued.into_iter().find(|b| b.batch == batch && &b.vaccine == vaccine) else {
+    let Some(b) = issued(issued_batches, vaccine, batch) else {
         return Ok(None);
     };
     let manufacturer = state
@@ -113,7 +113,7 @@ async fn lot_for(
         .unwrap_or_default();
     let lot = Lot {
         batch: BatchNumber::parse(&b.batch).map_err(|_| bad_batch(&b.batch))?,
-        vaccine: b.vaccine,
+        vaccine: b.vaccine.clone(),
         manufacturer,
         expiry: b.expiry,
         doses_per_vial: b.doses_per_vial,
@@ -182,9 +182,10 @@ pub async fn session_stock(
         Some(p) => state.store.stock(p.id).await?,
         None => Vec::new(),
     };
+    let issued_batches = state.store.list_batches(session.center_id).await?;
     let mut batches = Vec::new();
     for ((batch, vaccine), doses) in by_batch {
-        let facts = batch_facts(state, session.center_id, &vaccine, &batch).await?;
+        let facts = batch_facts(state, &issued_batches, &vaccine, &batch).await?;
         let dpv = facts.map(|(_, d)| d);
         let in_stock = facts
             .and_then(|(lot, _)| lot)
@@ -232,9 +233,10 @@ pub async fn close_session_stock(
             wanted.insert((batch.clone(), session.vaccine.clone()), 0);
         }
     }
+    let issued_batches = state.store.list_batches(session.center_id).await?;
     let mut lines = Vec::new();
     for ((batch, vaccine), doses) in wanted {
-        let Some(lot) = lot_for(state, session.center_id, &vaccine, &batch).await? else {
+        let Some(lot) = lot_for(state, &issued_batches, &vaccine, &batch).await? else {
             errors.push(format!("batch {batch}: never received at this facility"));
             continue;
         };
