@@ -13,6 +13,7 @@
 mod assign;
 mod bulk;
 mod coldchain;
+mod reports;
 mod followup;
 mod inventory;
 mod policy;
@@ -23,6 +24,7 @@ pub mod writer;
 pub use assign::*;
 pub use bulk::*;
 pub use coldchain::*;
+pub use reports::*;
 pub use followup::*;
 pub use inventory::*;
 pub use policy::*;
@@ -188,6 +190,7 @@ pub trait Store:
     + FollowUpStore
     + InventoryStore
     + ColdChainStore
+    + ReportStore
     + Send
     + Sync
     + 'static

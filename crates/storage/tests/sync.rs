@@ -1,5 +1,6 @@
 //! The storage contract of vaccination sites: staff, batches, session lists, uploads applied
 //! exactly once under the sync rules, the review queue, the access log and the event outbox,
+//! doses counted by the reports' fold and taken out by an undo, and a session's report counts,
 //! run on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on the first unexpected error")]
 
@@ -779,6 +780,68 @@ async fn the_access_log_is_written_and_listed_newest_first(backend: Backend) {
     assert_eq!((other.len(), other[0].session_id), (1, None));
 }
 
+/// The reports' side of a site: recorded doses are counted by the fold, an undo takes its dose
+/// out again, and the session's report counts booked, arrived, walk-ins, vaccinated and doses.
+async fn site_doses_are_counted_in_reports_and_undone_out_of_them(backend: Backend) {
+    use tika_domain::admin::Area;
+    use tika_domain::reports::{GroupBy, ReportFilter, ReportQuery};
+    let site = Site::new(backend).await;
+    let s = site.store();
+    let classify: PriorityClassifier = Arc::new(|_: &FoldFacts| None);
+    let (p1, row1) = site.booked_person("111122223333").await;
+    let (_p2, _row2) = site.booked_person("444455556666").await;
+    let arrival = site.record(RecordBody::Arrival { beneficiary_id: p1.id });
+    let dose = site.dose(p1.id, Some(row1));
+    let w = site.walk_in(walk_in("999988887777", None));
+    let walk_in_dose = site.record(RecordBody::Dose(DoseRecord {
+        beneficiary_id: BeneficiaryId::from_uuid(w.client_id.as_uuid()),
+        walk_in: None,
+        appointment_id: None,
+        vaccine: covishield(),
+        batch: "B1".into(),
+        dose: DoseNumber::FIRST,
+        vaccinator_id: site.staff,
+    }));
+    let results = site.send(vec![arrival, dose.clone(), w, walk_in_dose]).await;
+    assert!(results.iter().all(|r| r.outcome == Outcome::Applied), "{results:?}");
+    assert_eq!(s.pending_doses().await.unwrap(), 2);
+    let folded = s.fold_doses(100, Arc::clone(&classify)).await.unwrap();
+    assert_eq!((folded.doses, folded.counted, folded.more), (2, 2, false));
+
+    let total = ReportQuery {
+        filter: ReportFilter::nation(session_date(), session_date()),
+        group_by: GroupBy::Total,
+    };
+    let doses = |rows: Vec<tika_domain::reports::ReportRow>| rows[0].doses;
+    assert_eq!(doses(s.report(&total).await.unwrap()), 2);
+    let counted = s.counted_doses(&Area::National).await.unwrap();
+    // The booked woman born 1985 (41 on the day) and the walk-in man born 1980 (46).
+    let keys: Vec<(i64, &str, i64)> =
+        counted.iter().map(|(k, n)| (k.gender_id, k.age_group.as_str(), *n)).collect();
+    assert_eq!(keys, [(2, "18-44", 1), (1, "45-59", 1)]);
+    assert!(counted.iter().all(|(k, _)| k.center == CenterId(1) && k.block == "BLOCK A"));
+
+    let report = s.session_counts(site.session).await.unwrap();
+    assert_eq!(report.session, site.session);
+    let c = report.counts;
+    assert_eq!(
+        (c.planned, c.booked, c.arrived_booked, c.walk_ins, c.vaccinated, c.doses_given),
+        (100, 2, 1, 1, 2, 2)
+    );
+    assert_eq!((c.vials_opened, c.doses_per_vial, c.messages_sent), (0, None, 0));
+    let listed =
+        s.facility_session_counts(CenterId(1), session_date(), session_date()).await.unwrap();
+    assert_eq!(listed, vec![report]);
+
+    // The undo reaches the counters at the next fold.
+    site.send(vec![site.undo(dose.client_id)]).await;
+    assert_eq!(s.pending_doses().await.unwrap(), 1);
+    let folded = s.fold_doses(100, classify).await.unwrap();
+    assert_eq!((folded.doses, folded.uncounted), (1, 1));
+    assert_eq!(doses(s.report(&total).await.unwrap()), 1);
+    assert_eq!(s.session_counts(site.session).await.unwrap().counts.doses_given, 1);
+}
+
 on_both_backends!(
     staff_are_created_found_and_listed,
     batches_are_issued_once_per_facility,
@@ -794,4 +857,5 @@ on_both_backends!(
     review_items_are_listed_and_resolved_once,
     an_undo_of_a_dose_in_review_discards_the_item,
     the_access_log_is_written_and_listed_newest_first,
+    site_doses_are_counted_in_reports_and_undone_out_of_them,
 );

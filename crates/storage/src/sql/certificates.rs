@@ -1176,7 +1176,10 @@ async fn merge_in_tx(
     // live doses with one number, then to 1..n.
     const PARKED: i64 = 1_000_000;
     for (i, d) in doses.iter().enumerate() {
-        sqlx::query("UPDATE vaccinations SET beneficiary_id = $1, dose = $2 WHERE id = $3")
+        // `rollup_pending`: the reports re-count the dose under its new person and number.
+        sqlx::query(
+            "UPDATE vaccinations SET beneficiary_id = $1, dose = $2, rollup_pending = 1 WHERE id = $3",
+        )
             .bind(keep_s.clone())
             .bind(PARKED + i64::try_from(i).unwrap_or(0))
             .bind(d.id.clone())
@@ -1184,6 +1187,14 @@ async fn merge_in_tx(
             .await
             .map_err(db)?;
     }
+    // The dropped person no longer has doses: their second-dose-pending count is recomputed.
+    sqlx::query(
+        "INSERT INTO rpt_recheck (beneficiary_id) VALUES ($1) ON CONFLICT (beneficiary_id) DO NOTHING",
+    )
+    .bind(drop_s.clone())
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
     let (mut moved, mut renumbered) = (0u32, 0u32);
     for (i, d) in doses.iter().enumerate() {
         let number = i64::try_from(i).unwrap_or(0) + 1;

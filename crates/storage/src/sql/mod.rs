@@ -13,6 +13,7 @@ mod messages;
 mod people;
 mod places;
 mod policy;
+mod reports;
 mod site;
 mod sync;
 

@@ -25,8 +25,9 @@ pub(super) async fn insert_centers(store: &SqlStore, centers: &[NewCenter]) -> S
                 for chunk in centers.chunks(500) {
                     let conflict = "ON CONFLICT (id) DO NOTHING";
                     let sql = format!(
-                        "INSERT INTO centers ({CENTER_COLS}) VALUES {} {conflict}",
-                        values_clause(backend, chunk.len(), 14)
+                        // A paid centre is private (as migration 0005 decided for older rows).
+                        "INSERT INTO centers ({CENTER_COLS}, kind) VALUES {} {conflict}",
+                        values_clause(backend, chunk.len(), 15)
                     );
                     let mut q = sqlx::query(AssertSqlSafe(sql));
                     for c in chunk {
@@ -44,7 +45,8 @@ pub(super) async fn insert_centers(store: &SqlStore, centers: &[NewCenter]) -> S
                             .bind(c.open_time.clone())
                             .bind(c.close_time.clone())
                             .bind(c.fee_type.as_str())
-                            .bind(c.created_at_ms);
+                            .bind(c.created_at_ms)
+                            .bind(if c.fee_type == FeeType::Paid { "private" } else { "government" });
                     }
                     n += q
                         .execute(&mut *conn)

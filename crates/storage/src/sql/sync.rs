@@ -814,7 +814,8 @@ async fn write_effects(
                 .map_err(db)?;
                 if *void_now {
                     let n = sqlx::query(
-                        "UPDATE vaccinations SET voided_at = $1, void_reason = $2 WHERE id = $3 AND voided_at IS NULL",
+                        "UPDATE vaccinations SET voided_at = $1, void_reason = $2, rollup_pending = 1 \
+                         WHERE id = $3 AND voided_at IS NULL",
                     )
                     .bind(now_ms)
                     .bind(reason.clone())
