@@ -117,6 +117,7 @@ TIKA_BIN="$ROOT/target/debug/tika" node e2e/console-bulk.mjs
 TIKA_BIN="$ROOT/target/debug/tika" node e2e/console-policy.mjs
 TIKA_BIN="$ROOT/target/debug/tika" node e2e/console-followup.mjs
 TIKA_BIN="$ROOT/target/debug/tika" node e2e/console-coldchain.mjs
+TIKA_BIN="$ROOT/target/debug/tika" node e2e/reports.mjs
 
 log "certificates end to end: independent verifiers (DIVOC jsonld-signatures 6, Digital Bazaar vc 7) and the verification page"
 (cd e2e/verifiers && npm ci --no-audit --no-fund --loglevel=error)

@@ -3,6 +3,7 @@
 
 mod admin;
 mod bench;
+mod campaign;
 mod certs;
 mod config;
 mod demo;
@@ -75,7 +76,8 @@ enum Command {
     /// Import lists of people (CSV/XLSX) as the console's upload does, with a progress bar.
     #[command(subcommand)]
     Import(import::ImportCommand),
-    /// Simulated devices: `tika simulate loggers N` publishes temperature readings over MQTT.
+    /// Simulations: `tika simulate loggers N` publishes temperature readings over MQTT;
+    /// `tika simulate campaign` fills the report counters with a national campaign.
     #[command(subcommand)]
     Simulate(simulate::SimulateCommand),
     /// Measure the speed targets (search, booking storm, registrations) on this machine.
@@ -109,7 +111,7 @@ fn main() -> ExitCode {
             // @cli-dispatch: each feature adds its match arm directly below this line.
             Command::Draw(c) => draw::draw(c),
             Command::Import(c) => import::import(cli.config.as_deref(), c).await,
-            Command::Simulate(c) => simulate::simulate(c).await,
+            Command::Simulate(c) => simulate::simulate(cli.config.as_deref(), c).await,
             Command::DefaultConfig => {
                 print!("{}", config::Config::example_toml());
                 Ok(())

@@ -10,6 +10,8 @@
 //! Real loggers each hold their own MQTT connection; the simulator publishes on behalf of many
 //! devices over a handful of connections (`--connections`), which is what a broker sees from a
 //! gateway, and keeps the simulator cheap enough to load the ingester from the same machine.
+//!
+//! `tika simulate campaign` (report counters of a national campaign) lives in [`crate::campaign`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,6 +29,9 @@ use tika_server::config::MqttSettings;
 pub(crate) enum SimulateCommand {
     /// Publish readings for N simulated temperature loggers (fridges and freezers).
     Loggers(LoggersArgs),
+    /// Fill the report counters with a national campaign (100 M doses over a year by default)
+    /// without writing a row per dose, plus real rows in a few districts.
+    Campaign(crate::campaign::CampaignArgs),
 }
 
 /// `tika simulate loggers N`.
@@ -66,9 +71,13 @@ pub(crate) struct LoggersArgs {
 }
 
 /// Runs `tika simulate …`.
-pub(crate) async fn simulate(command: SimulateCommand) -> anyhow::Result<()> {
+pub(crate) async fn simulate(
+    config: Option<&std::path::Path>,
+    command: SimulateCommand,
+) -> anyhow::Result<()> {
     match command {
         SimulateCommand::Loggers(args) => loggers(args).await,
+        SimulateCommand::Campaign(args) => crate::campaign::campaign(config, args).await,
     }
 }
 

@@ -1582,6 +1582,72 @@ impl Suppression {
             .collect();
         PublishedTable { rows, total_doses, total_cumulative }
     }
+
+    /// Hides the small cells of a table of several count columns (the public dashboard's table
+    /// of areas), whose column totals are published and some of whose columns add up, row by
+    /// row, to another (`sums`: the component columns and their total column; dose 1, dose 2
+    /// and precaution add up to all doses).  Rules 1 and 3 above, applied to the columns and to each
+    /// row's sums until nothing changes: no hidden cell is left alone in its column or in a sum
+    /// where the others and the total would give it back.  Returns which cells are hidden
+    /// (`[row][column]`) and which column totals are.
+    pub fn grid(&self, cells: &[Vec<i64>], sums: &[(Vec<usize>, usize)]) -> GridHidden {
+        let columns = cells.first().map_or(0, Vec::len);
+        let mut hidden: Vec<Vec<bool>> =
+            cells.iter().map(|r| r.iter().map(|v| self.small(*v)).collect()).collect();
+        let mut total_hidden: Vec<bool> =
+            (0..columns).map(|c| self.small(cells.iter().map(|r| r[c]).sum())).collect();
+        // Hides the smallest shown non-zero cell among `among`, if any; whether one was.
+        let hide_smallest = |hidden: &mut Vec<Vec<bool>>, among: &[(usize, usize)]| {
+            let pick = among
+                .iter()
+                .filter(|(r, c)| !hidden[*r][*c] && cells[*r][*c] != 0)
+                .min_by_key(|(r, c)| (cells[*r][*c], *r, *c))
+                .copied();
+            match pick {
+                Some((r, c)) => {
+                    hidden[r][c] = true;
+                    true
+                }
+                None => false,
+            }
+        };
+        loop {
+            let mut changed = false;
+            for c in 0..columns {
+                let alone = (0..cells.len()).filter(|r| hidden[*r][c]).count() == 1;
+                if alone && !total_hidden[c] {
+                    let column: Vec<(usize, usize)> = (0..cells.len()).map(|r| (r, c)).collect();
+                    if !hide_smallest(&mut hidden, &column) {
+                        total_hidden[c] = true;
+                    }
+                    changed = true;
+                }
+            }
+            for r in 0..cells.len() {
+                for (parts, total) in sums {
+                    let members: Vec<(usize, usize)> =
+                        parts.iter().chain([total]).map(|c| (r, *c)).collect();
+                    if members.iter().filter(|(r, c)| hidden[*r][*c]).count() == 1 {
+                        // Nothing else to hide means every other member is zero or hidden:
+                        // then the hidden one is zero too, or not alone.
+                        changed |= hide_smallest(&mut hidden, &members);
+                    }
+                }
+            }
+            if !changed {
+                return GridHidden { cells: hidden, totals: total_hidden };
+            }
+        }
+    }
+}
+
+/// What [`Suppression::grid`] hides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GridHidden {
+    /// Per row, per column: hidden.
+    pub cells: Vec<Vec<bool>>,
+    /// Per column: its total hidden.
+    pub totals: Vec<bool>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1653,7 +1719,13 @@ impl SessionReport {
     /// Builds the report from the counts.  Wastage follows the open-vial rule of
     /// `inventory::reconcile` (its anomalies are the stock closing's business).
     pub fn build(c: &SessionCounts) -> Self {
-        let no_shows = c.booked.saturating_sub(c.arrived_booked);
+        // A booked person vaccinated without an arrival record still came: the booked who came
+        // are at least the vaccinated who were not walk-ins.
+        let booked_came = c
+            .arrived_booked
+            .max(c.vaccinated.saturating_sub(c.walk_ins))
+            .min(c.booked.max(c.arrived_booked));
+        let no_shows = c.booked.saturating_sub(booked_came);
         let doses_wasted = c.doses_per_vial.map(|per| {
             reconcile(SessionUse {
                 doses_given: c.doses_given,
@@ -1665,7 +1737,7 @@ impl SessionReport {
         SessionReport {
             planned: c.planned,
             booked: c.booked,
-            arrived: c.arrived_booked.saturating_add(c.walk_ins),
+            arrived: booked_came.saturating_add(c.walk_ins),
             vaccinated: c.vaccinated,
             walk_ins: c.walk_ins,
             no_shows,

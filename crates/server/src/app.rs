@@ -78,6 +78,7 @@ pub async fn build_state(parts: Parts) -> anyhow::Result<AppState> {
         certificates,
         read_only_otps,
         policies: arc_swap::ArcSwap::from_pointee(policies),
+        dashboards: crate::services::dashboard::DashboardCache::default(),
     }))
 }
 
@@ -107,6 +108,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api", api)
         .merge(pages)
+        // The public dashboard: outside the pages' middleware (no cookies), on a read-only
+        // server too (it reads counters only).
+        .merge(crate::pages::dashboard::router())
         .route("/.well-known/tika/keys.json", get(crate::api::certificates::public_keys))
         .route("/.well-known/tika/revocations.jws", get(crate::api::certificates::revocations))
         .route("/healthz", get(|| async { "ok" }))
@@ -226,6 +230,9 @@ impl Application {
         // A read-only server writes nothing, so it issues nothing.
         let worker = (!self.state.config.read_only && self.state.certificates.is_some())
             .then(|| crate::services::certificates::spawn_worker(self.state.clone()));
+        // Reports: doses counted into the roll-ups every second (a read-only server writes none).
+        let folder = (!self.state.config.read_only)
+            .then(|| crate::services::reports::spawn_fold_worker(self.state.clone()));
         // Messages: the planner and both dispatch lanes (a read-only server sends nothing).
         let mut messaging = Vec::new();
         if !self.state.config.read_only && self.state.config.sms.workers {
@@ -247,6 +254,9 @@ impl Application {
         refresher.abort();
         if let Some(w) = worker {
             w.abort();
+        }
+        if let Some(f) = folder {
+            f.abort();
         }
         for w in messaging {
             w.abort();

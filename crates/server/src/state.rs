@@ -53,6 +53,8 @@ pub struct Inner {
     /// The policy versions in force: the pack's and the console's, merged by date (reloaded
     /// after a change and every 30 s; see `services::admin::policy`).
     pub policies: arc_swap::ArcSwap<crate::services::admin::policy::PolicySet>,
+    /// The public dashboard's kept bodies (two seconds each).
+    pub dashboards: crate::services::dashboard::DashboardCache,
 }
 
 impl std::ops::Deref for AppState {

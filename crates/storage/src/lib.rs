@@ -13,22 +13,22 @@
 mod assign;
 mod bulk;
 mod coldchain;
-mod reports;
 mod followup;
 mod inventory;
 mod policy;
 mod records;
+mod reports;
 mod sql;
 pub mod writer;
 
 pub use assign::*;
 pub use bulk::*;
 pub use coldchain::*;
-pub use reports::*;
 pub use followup::*;
 pub use inventory::*;
 pub use policy::*;
 pub use records::*;
+pub use reports::*;
 pub use sql::{SqlStore, connect, connect_read_only};
 
 use async_trait::async_trait;

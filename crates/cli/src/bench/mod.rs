@@ -17,6 +17,7 @@ mod ingest;
 mod load;
 mod notify;
 mod registration;
+mod reports;
 mod search;
 mod sync;
 
@@ -65,6 +66,9 @@ pub(crate) enum BenchCommand {
     /// Cold chain: readings from 25,000 simulated loggers over MQTT into the database, and the
     /// alarm latency.
     Ingest(ingest::IngestArgs),
+    /// Reports and the public dashboard on a campaign from `tika simulate campaign`, while doses
+    /// arrive at 1,000/s: query latency and how soon a dose is counted.
+    Reports(reports::ReportsArgs),
 }
 
 /// Where the database is, and how the two runtimes are sized.
@@ -104,6 +108,7 @@ pub(crate) fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Assign(args) => assign::run(&args),
         BenchCommand::Import(args) => import::run(&args),
         BenchCommand::Ingest(args) => ingest::run(&args),
+        BenchCommand::Reports(args) => reports::run(&args),
     }
 }
 

@@ -894,4 +894,37 @@ proptest! {
             (0..rows.len()).filter(|i| small(rows[*i].doses)).collect();
         prop_assert!(hidden_small.iter().all(|i| t.rows[*i].doses.is_none()));
     }
+
+    /// The areas table of the public dashboard: no small cell is shown, and no hidden cell is
+    /// alone in its column (with the total shown) or alone in a row's sum (dose 1 + dose 2 +
+    /// precaution = all).
+    #[test]
+    fn grid_suppression_leaves_no_cell_to_work_out(
+        rows in prop::collection::vec((0i64..25, 0i64..25, 0i64..25, 0i64..25), 0..10),
+        threshold in 2i64..12,
+    ) {
+        let s = Suppression { threshold };
+        let cells: Vec<Vec<i64>> =
+            rows.iter().map(|(a, b, c, today)| vec![a + b + c, *a, *b, *c, *today]).collect();
+        let sums = [(vec![1, 2, 3], 0)];
+        let h = s.grid(&cells, &sums);
+        let small = |n: i64| n != 0 && n < threshold;
+        for (r, row) in cells.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                prop_assert!(!small(*v) || h.cells[r][c], "small cell {} shown", v);
+            }
+            let members = [0usize, 1, 2, 3];
+            let alone: Vec<usize> = members.iter().copied().filter(|c| h.cells[r][*c]).collect();
+            prop_assert!(alone.len() != 1 || cells[r][alone[0]] == 0);
+        }
+        prop_assert_eq!(h.totals.len(), if cells.is_empty() { 0 } else { 5 });
+        for c in 0..h.totals.len() {
+            let hidden = (0..cells.len()).filter(|r| h.cells[*r][c]).count();
+            if !h.totals[c] {
+                prop_assert!(hidden != 1, "column {} reveals its one hidden cell", c);
+                let total: i64 = cells.iter().map(|r| r[c]).sum();
+                prop_assert!(!small(total));
+            }
+        }
+    }
 }

@@ -42,7 +42,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/v1/people", get(listed_people))
 }
 
-fn with_token(who: &AdminPrincipal, mut res: Response) -> Response {
+/// A response with the refreshed console token in its headers, when there is one.
+pub(super) fn with_token(who: &AdminPrincipal, mut res: Response) -> Response {
     if let Some(fresh) = &who.refreshed
         && let (Ok(token), Ok(exp)) = (
             HeaderValue::from_str(&fresh.token),

@@ -6,6 +6,7 @@ mod admin_bulk;
 mod admin_coldchain;
 mod admin_followup;
 mod admin_policy;
+pub(crate) mod admin_reports;
 pub mod appointments;
 mod auth;
 mod beneficiaries;
@@ -106,6 +107,8 @@ pub fn router() -> Router<AppState> {
         .merge(admin_policy::router())
         .merge(admin_followup::router())
         .merge(admin_coldchain::router())
+        .merge(admin_reports::router())
+        .route("/public/v1/dashboard", get(crate::pages::dashboard::api))
 }
 
 /// What a read-only server answers under `/api`: the OTP login for holders, certificate
@@ -121,6 +124,7 @@ pub fn read_only_router() -> Router<AppState> {
             get(beneficiaries::download_certificate_public),
         )
         .route("/v2/registration/certificate/download", get(beneficiaries::download_certificate))
+        .route("/public/v1/dashboard", get(crate::pages::dashboard::api))
         .merge(certificate_routes())
 }
 

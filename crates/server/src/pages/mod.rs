@@ -21,8 +21,10 @@
 
 mod account;
 mod booking;
+pub(crate) mod charts;
 pub(crate) mod console;
 pub(crate) mod context;
+pub(crate) mod dashboard;
 mod home;
 pub(crate) mod i18n;
 mod login;

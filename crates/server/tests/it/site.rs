@@ -22,7 +22,7 @@ use crate::harness::{BKC, KURLA, Resp, SLOTS, TestApp, aadhaar, mobile};
 
 const SITE: &str = "/api/site/v1";
 const PASSWORD: &str = "Vaccinate2026";
-const BATCH: &str = "4121Z025";
+pub(crate) const BATCH: &str = "4121Z025";
 const CANCEL: &str = "/api/v2/appointment/cancel";
 
 // --- staff, batches, people -------------------------------------------------------------------
@@ -73,7 +73,7 @@ pub(crate) async fn staff(app: &TestApp, center: i64, role: StaffRole) -> (Strin
     (res.json()["token"].as_str().unwrap().to_owned(), id)
 }
 
-async fn issue_batch(app: &TestApp, center: i64, batch: &str, vaccine: &str) {
+pub(crate) async fn issue_batch(app: &TestApp, center: i64, batch: &str, vaccine: &str) {
     app.store
         .issue_batch(&Batch {
             center_id: CenterId(center),
@@ -88,7 +88,7 @@ async fn issue_batch(app: &TestApp, center: i64, batch: &str, vaccine: &str) {
 }
 
 /// An app with BKC's batch issued and a BKC vaccinator logged in: (app, token, vaccinator id).
-async fn setup(backend: Backend) -> (TestApp, String, StaffId) {
+pub(crate) async fn setup(backend: Backend) -> (TestApp, String, StaffId) {
     let app = TestApp::new(backend).await;
     issue_batch(&app, BKC, BATCH, "COVISHIELD").await;
     let (token, id) = staff(&app, BKC, StaffRole::Vaccinator).await;
@@ -100,17 +100,17 @@ async fn beneficiary(app: &TestApp, reference: &str) -> BeneficiaryId {
 }
 
 /// A citizen with one person booked for dose 1 of a session.
-struct Booked {
-    token: String,
-    reference: String,
-    id: BeneficiaryId,
+pub(crate) struct Booked {
+    pub(crate) token: String,
+    pub(crate) reference: String,
+    pub(crate) id: BeneficiaryId,
     /// The booking (CoWIN `appointment_id`).
-    booking: String,
+    pub(crate) booking: String,
     /// The appointment row (the site's `appointment_id`).
-    row: String,
+    pub(crate) row: String,
 }
 
-async fn booked(app: &TestApp, n: u32, session: SessionId) -> Booked {
+pub(crate) async fn booked(app: &TestApp, n: u32, session: SessionId) -> Booked {
     let (token, reference) = app.citizen(n).await;
     let booking = app.book(&token, session, 1, &[&reference]).await;
     let id = beneficiary(app, &reference).await;
@@ -132,7 +132,7 @@ async fn appointment_row(
         .unwrap()
 }
 
-async fn cancel(app: &TestApp, b: &Booked) {
+pub(crate) async fn cancel(app: &TestApp, b: &Booked) {
     app.post(CANCEL)
         .bearer(&b.token)
         .json(&json!({ "appointment_id": b.booking, "beneficiariesToCancel": null }))
@@ -168,14 +168,14 @@ fn record(app: &TestApp, kind: &str, session: SessionId) -> Value {
     })
 }
 
-fn arrival(app: &TestApp, session: SessionId, who: BeneficiaryId) -> Value {
+pub(crate) fn arrival(app: &TestApp, session: SessionId, who: BeneficiaryId) -> Value {
     let mut r = record(app, "arrival", session);
     r["beneficiary_id"] = json!(who);
     r
 }
 
 /// Dose 1 of COVISHIELD from BKC's batch.
-fn dose(
+pub(crate) fn dose(
     app: &TestApp,
     session: SessionId,
     who: &Value,
@@ -193,7 +193,7 @@ fn dose(
 }
 
 /// A person registered at the site, with the nth Aadhaar and mobile numbers.
-fn person(name: &str, n: u32) -> Value {
+pub(crate) fn person(name: &str, n: u32) -> Value {
     json!({
         "name": name,
         "birth_year": 1961,
@@ -211,7 +211,7 @@ fn walk_in(app: &TestApp, session: SessionId, who: &Value) -> Value {
 }
 
 /// A walk-in registration and its dose (self-contained, as the app sends it).
-fn walk_in_dose(
+pub(crate) fn walk_in_dose(
     app: &TestApp,
     session: SessionId,
     who: &Value,
@@ -232,7 +232,7 @@ fn aefi(app: &TestApp, session: SessionId, of: &Value, severity: &str) -> Value 
     r
 }
 
-fn undo(app: &TestApp, session: SessionId, of: &Value, reason: &str) -> Value {
+pub(crate) fn undo(app: &TestApp, session: SessionId, of: &Value, reason: &str) -> Value {
     let mut r = record(app, "undo", session);
     r["vaccination_client_id"] = of["client_id"].clone();
     r["reason"] = json!(reason);
@@ -248,7 +248,7 @@ async fn sync(app: &TestApp, token: &str, body: &Value) -> Resp {
 }
 
 /// Uploads records (asserting 200) and returns the results, checked to be in order.
-async fn synced(app: &TestApp, token: &str, records: &[Value]) -> Vec<Value> {
+pub(crate) async fn synced(app: &TestApp, token: &str, records: &[Value]) -> Vec<Value> {
     let res = sync(app, token, &upload(records)).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     let results = res.json()["results"].as_array().unwrap().clone();

@@ -46,7 +46,11 @@ pub(super) async fn insert_centers(store: &SqlStore, centers: &[NewCenter]) -> S
                             .bind(c.close_time.clone())
                             .bind(c.fee_type.as_str())
                             .bind(c.created_at_ms)
-                            .bind(if c.fee_type == FeeType::Paid { "private" } else { "government" });
+                            .bind(if c.fee_type == FeeType::Paid {
+                                "private"
+                            } else {
+                                "government"
+                            });
                     }
                     n += q
                         .execute(&mut *conn)

@@ -22,6 +22,7 @@
 //! | `GET /console/audit` | the audit log, filtered, paged by time |
 //! | `GET /console/messages?days=` | SMS delivery by district and gateway |
 //! | `GET /console/coldchain…` | cold chain: points, stock, equipment charts, alarms (`coldchain.rs`) |
+//! | `GET /console/reports…` | reports: coverage, downloads, second doses, sessions, targets (`reports.rs`) |
 
 mod admins;
 mod assign;
@@ -32,6 +33,7 @@ mod facilities;
 mod followup;
 mod messages;
 mod policy;
+mod reports;
 mod sessions;
 
 use askama::Template;
@@ -89,6 +91,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(policy::router())
         .merge(followup::router())
         .merge(coldchain::router())
+        .merge(reports::router())
         .route(
             "/static/console.css",
             get(|| async { asset(CONSOLE_CSS, "text/css; charset=utf-8") }),
@@ -420,6 +423,7 @@ fn flash_text(t: &Texts, raw: &str) -> Option<String> {
         "con_admin_created" => t.con_flash_admin_created.to_owned(),
         "con_admin_changed" => t.con_flash_admin_changed.to_owned(),
         k if k.starts_with("cc_") => return coldchain::flash_text(t, k),
+        k if k.starts_with("rp_") => return reports::flash_text(t, k, arg),
         _ => return None,
     })
 }
@@ -595,6 +599,7 @@ pub(crate) fn toggle_path(path: &str) -> String {
         ["", "console", "facilities", id, "plan"] => format!("/console/facilities/{id}/plan"),
         ["", "console", "facilities", id, ..] => format!("/console/facilities/{id}"),
         ["", "console", "admins", ..] => "/console/admins".to_owned(),
+        ["", "console", "reports", "targets", ..] => "/console/reports/targets".to_owned(),
         ["", "console", "coldchain", kind @ ("points" | "equipment" | "alarms"), id, ..] => {
             format!("/console/coldchain/{kind}/{id}")
         }

@@ -106,7 +106,19 @@ pub fn read_sheet(file_name: &str, bytes: Vec<u8>) -> ApiResult<Sheet> {
     Ok(Sheet { header, rows })
 }
 
-type Rows = (csv::StringRecord, Vec<(u64, csv::StringRecord)>);
+/// A table read from a file: its first row, and the data rows with their spreadsheet row
+/// numbers (the header is row 1; blank rows are skipped).
+pub type Rows = (csv::StringRecord, Vec<(u64, csv::StringRecord)>);
+
+/// Reads any other uploaded table (report targets) the way lists are read: CSV (UTF-8, `,` or
+/// `;`, a BOM tolerated) or the first sheet of an XLSX workbook, cells as text.  Refuses only
+/// what cannot be read (`ADM0020`, `ADM0021`, `ADM0025`); the caller checks size, header and rows.
+pub fn read_table(file_name: &str, bytes: Vec<u8>) -> ApiResult<Rows> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(file_error("ADM0025", "The file is empty"));
+    }
+    if is_xlsx(file_name, &bytes)? { read_xlsx(bytes) } else { read_csv(bytes) }
+}
 
 fn read_csv(bytes: Vec<u8>) -> ApiResult<Rows> {
     let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();

@@ -64,7 +64,7 @@ fn actor(who: &AdminPrincipal) -> String {
 
 /// An audit entry of the official's change (storage fills in what it leaves `None`: the
 /// subject of a new facility, and the place and records it reads in the same transaction).
-fn change(
+pub(crate) fn change(
     state: &AppState,
     who: &AdminPrincipal,
     action: &str,
