@@ -108,7 +108,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin_followup::router())
         .merge(admin_coldchain::router())
         .merge(admin_reports::router())
-        .route("/public/v1/dashboard", get(crate::pages::dashboard::api))
+        .merge(crate::pages::dashboard::api_router())
 }
 
 /// What a read-only server answers under `/api`: the OTP login for holders, certificate
@@ -124,7 +124,7 @@ pub fn read_only_router() -> Router<AppState> {
             get(beneficiaries::download_certificate_public),
         )
         .route("/v2/registration/certificate/download", get(beneficiaries::download_certificate))
-        .route("/public/v1/dashboard", get(crate::pages::dashboard::api))
+        .merge(crate::pages::dashboard::api_router())
         .merge(certificate_routes())
 }
 

@@ -57,6 +57,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/dashboard/data/daily.csv", get(daily_csv))
 }
 
+/// The dashboard's JSON route, nested under `/api` by `api::router` (on a read-only server too).
+pub(crate) fn api_router() -> Router<AppState> {
+    Router::new().route("/public/v1/dashboard", get(api))
+}
+
 /// The query of every dashboard route.
 #[derive(Debug, Deserialize)]
 pub(crate) struct DashQuery {
