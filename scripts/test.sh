@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# Where cargo builds (a CARGO_TARGET_DIR set by the caller is honoured).
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -110,18 +112,18 @@ cargo build -p tika --locked
 # --- browser ----------------------------------------------------------------------------------
 log "browser tests in headless Chromium (SQLite and PostgreSQL)"
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
-TIKA_BIN="$ROOT/target/debug/tika" node e2e/run.mjs
-TIKA_BIN="$ROOT/target/debug/tika" node e2e/site.mjs
-TIKA_BIN="$ROOT/target/debug/tika" node e2e/console.mjs
-TIKA_BIN="$ROOT/target/debug/tika" node e2e/console-bulk.mjs
-TIKA_BIN="$ROOT/target/debug/tika" node e2e/console-policy.mjs
-TIKA_BIN="$ROOT/target/debug/tika" node e2e/console-followup.mjs
-TIKA_BIN="$ROOT/target/debug/tika" node e2e/console-coldchain.mjs
-TIKA_BIN="$ROOT/target/debug/tika" node e2e/reports.mjs
+TIKA_BIN="$TARGET/debug/tika" node e2e/run.mjs
+TIKA_BIN="$TARGET/debug/tika" node e2e/site.mjs
+TIKA_BIN="$TARGET/debug/tika" node e2e/console.mjs
+TIKA_BIN="$TARGET/debug/tika" node e2e/console-bulk.mjs
+TIKA_BIN="$TARGET/debug/tika" node e2e/console-policy.mjs
+TIKA_BIN="$TARGET/debug/tika" node e2e/console-followup.mjs
+TIKA_BIN="$TARGET/debug/tika" node e2e/console-coldchain.mjs
+TIKA_BIN="$TARGET/debug/tika" node e2e/reports.mjs
 
 log "certificates end to end: independent verifiers (DIVOC jsonld-signatures 6, Digital Bazaar vc 7) and the verification page"
 (cd e2e/verifiers && npm ci --no-audit --no-fund --loglevel=error)
-TIKA_BIN="$ROOT/target/debug/tika" node e2e/certificates.mjs
+TIKA_BIN="$TARGET/debug/tika" node e2e/certificates.mjs
 
 log "notifications end to end against a real Kannel (bearerbox, smsbox, fakesmsc): OTP, confirmations, delivery reports, UCS-2, outages, incoming SMS"
-TIKA_BIN="$ROOT/target/debug/tika" node e2e/notifications.mjs
+TIKA_BIN="$TARGET/debug/tika" node e2e/notifications.mjs
