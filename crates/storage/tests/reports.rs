@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use sqlx::Connection;
 use tika_domain::admin::Area;
 use tika_domain::beneficiary::BirthYear;
@@ -60,11 +60,7 @@ fn vaccines() -> [VaccineCode; 2] {
 
 /// The test's priority rule: 60 and over are "SENIOR", health workers would be "HCW".
 fn classify(f: &FoldFacts) -> Option<String> {
-    if f.birth_year.age_in(chrono::Datelike::year(&f.date)) >= 60 {
-        Some("SENIOR".into())
-    } else {
-        None
-    }
+    if f.birth_year.age_in(f.date.year()) >= 60 { Some("SENIOR".into()) } else { None }
 }
 
 fn classifier() -> PriorityClassifier {
@@ -273,8 +269,12 @@ fn queries(seed: u64, n: usize) -> Vec<ReportQuery> {
     let areas = areas();
     let mut out = Vec::new();
     for i in 0..n {
-        let from = start() + Duration::days(rng.below(90) as i64 - 10);
-        let until = from + Duration::days(rng.below(60) as i64);
+        let mut from = start() + Duration::days(rng.below(90) as i64 - 10);
+        if rng.below(4) == 0 {
+            // Months wholly inside the range are read from the month tables.
+            from = from.with_day(1).unwrap();
+        }
+        let until = from + Duration::days(rng.below(120) as i64);
         let mut filter = ReportFilter::nation(from, until);
         filter.area = areas[i % areas.len()].clone();
         let group_by = GroupBy::ALL[(i / areas.len()) % GroupBy::ALL.len()];

@@ -706,9 +706,38 @@ fn first_of_month(d: NaiveDate) -> NaiveDate {
     d.with_day(1).unwrap_or(d)
 }
 
+/// One read of a counter report (see [`SqlStore::report_from_counters`]).
+#[derive(Debug, Clone, Copy)]
+enum Read {
+    /// Month rows before the range's first month.
+    Opening,
+    /// Month rows of the months wholly inside the range.
+    WholeMonths { first: NaiveDate, last: NaiveDate },
+    /// Day rows from the range's first month's first day to `until`, less the whole months.
+    Days { whole: Option<(NaiveDate, NaiveDate)> },
+}
+
+/// The months lying wholly inside `from..=until`: the first one's first day and the last
+/// one's last day, or `None` if there is none.
+fn whole_months(from: NaiveDate, until: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let first = if from.day() == 1 {
+        from
+    } else {
+        first_of_month(from).checked_add_months(chrono::Months::new(1))?
+    };
+    let after_until = until.succ_opt()?;
+    let last = if after_until.day() == 1 { until } else { first_of_month(until).pred_opt()? };
+    (first <= last).then_some((first, last))
+}
+
 impl SqlStore {
     /// A report from counter tables: month rows before the first month of the range (the
-    /// opening of cumulative figures) and day rows from that month's first day to `until`.
+    /// opening of cumulative figures), month rows for the months that lie wholly inside the
+    /// range (unless the report is by day), and day rows for the rest: from the first month's
+    /// first day up to the first whole month, and after the last whole month up to `until`.
+    ///
+    /// A national report over a year thus sums about 12 month rows per key instead of 365 day
+    /// rows (BENCHMARKS.md, "Reports and dashboard").
     async fn report_from_counters(
         &self,
         q: &ReportQuery,
@@ -719,21 +748,56 @@ impl SqlStore {
         let gcols = group_columns(q);
         let template = template_key(&f.area)?;
         let month_start = first_of_month(f.from);
+        let whole = if q.group_by == GroupBy::Day { None } else { whole_months(f.from, f.until) };
+        let mut reads = vec![Read::Opening];
+        if let Some((first, last)) = whole {
+            reads.push(Read::WholeMonths { first, last });
+        }
+        reads.push(Read::Days { whole });
         let mut keys: Vec<(RollupKey, i64)> = Vec::new();
-        for month in [true, false] {
+        for read in reads {
+            let month = !matches!(read, Read::Days { .. });
             let grain = Grain { level, month, lite: lite || level == Level::Center };
             let (mut conds, vals) = conditions(f, grain.lite, 1);
             let n = vals.len();
-            let time_sel = if month { "" } else { ", day" };
-            if month {
-                conds.push(format!("month < {}", ph(n + 1)));
-            } else {
-                conds.push(format!("day >= {} AND day <= {}", ph(n + 1), ph(n + 2)));
+            let mut times: Vec<String> = Vec::new();
+            match read {
+                Read::Opening => {
+                    conds.push(format!("month < {}", ph(n + 1)));
+                    times.push(month_str(month_start));
+                }
+                Read::WholeMonths { first, last } => {
+                    conds.push(format!("month >= {} AND month <= {}", ph(n + 1), ph(n + 2)));
+                    times.extend([month_str(first), month_str(last)]);
+                }
+                Read::Days { whole: None } => {
+                    conds.push(format!("day >= {} AND day <= {}", ph(n + 1), ph(n + 2)));
+                    times.extend([date_str(month_start), date_str(f.until)]);
+                }
+                Read::Days { whole: Some((first, last)) } => {
+                    conds.push(format!(
+                        "((day >= {} AND day < {}) OR (day > {} AND day <= {}))",
+                        ph(n + 1),
+                        ph(n + 2),
+                        ph(n + 3),
+                        ph(n + 4)
+                    ));
+                    times.extend([
+                        date_str(month_start),
+                        date_str(first),
+                        date_str(last),
+                        date_str(f.until),
+                    ]);
+                }
             }
+            let time_col = match read {
+                Read::Opening => None,
+                Read::WholeMonths { .. } => Some("month"),
+                Read::Days { .. } => Some("day"),
+            };
             let mut group: Vec<&str> = gcols.clone();
-            if !month {
-                group.push("day");
-            }
+            group.extend(time_col);
+            let time_sel = time_col.map(|c| format!(", {c}")).unwrap_or_default();
             let select: String = gcols.iter().map(|c| format!("{c}, ")).collect();
             let sql = format!(
                 "SELECT {select}CAST(SUM(doses) AS BIGINT) AS n{time_sel} FROM {table} WHERE {where_}{group_by}",
@@ -751,20 +815,22 @@ impl SqlStore {
             for v in &vals {
                 query = bind_val(query, v);
             }
-            query = if month {
-                query.bind(month_str(month_start))
-            } else {
-                query.bind(date_str(month_start)).bind(date_str(f.until))
-            };
+            for t in times {
+                query = query.bind(t);
+            }
             for row in query.fetch_all(&self.read).await.map_err(db)? {
                 let Some(n) = opt_i(&row, "n")? else { continue };
                 let mut key = template.clone();
                 set_group(&mut key, &row, &gcols)?;
-                key.day = if month {
+                key.day = match read {
                     // Any day before the range's first month: the sums only open the range.
-                    month_start.pred_opt().unwrap_or(NaiveDate::MIN)
-                } else {
-                    parse_date(&row.try_get::<String, _>("day").map_err(db)?)?
+                    Read::Opening => month_start.pred_opt().unwrap_or(NaiveDate::MIN),
+                    // The month's first day, which lies inside the range.
+                    Read::WholeMonths { .. } => {
+                        let m: String = row.try_get("month").map_err(db)?;
+                        parse_date(&format!("{m}-01"))?
+                    }
+                    Read::Days { .. } => parse_date(&row.try_get::<String, _>("day").map_err(db)?)?,
                 };
                 keys.push((key, n));
             }
@@ -1219,5 +1285,30 @@ impl ReportStore for SqlStore {
             })
         }))
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        parse_date(s).unwrap_or(NaiveDate::MIN)
+    }
+
+    #[test]
+    fn whole_months_inside_a_range() {
+        let w = |a: &str, b: &str| whole_months(d(a), d(b));
+        // A year from the first: twelve whole months.
+        assert_eq!(w("2021-01-01", "2021-12-31"), Some((d("2021-01-01"), d("2021-12-31"))));
+        // Ragged edges: only the months between them.
+        assert_eq!(w("2021-01-16", "2021-04-10"), Some((d("2021-02-01"), d("2021-03-31"))));
+        // February of a leap year ends on the 29th.
+        assert_eq!(w("2024-02-01", "2024-02-29"), Some((d("2024-02-01"), d("2024-02-29"))));
+        assert_eq!(w("2024-02-01", "2024-02-28"), None);
+        // Inside one month, or across one boundary without a whole month: none.
+        assert_eq!(w("2021-05-02", "2021-05-31"), None);
+        assert_eq!(w("2021-05-20", "2021-06-10"), None);
+        assert_eq!(w("2021-12-15", "2022-01-31"), Some((d("2022-01-01"), d("2022-01-31"))));
     }
 }
