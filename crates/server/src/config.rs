@@ -171,7 +171,7 @@ impl Default for ServerConfig {
             test_otp: None,
             api_keys: Vec::new(),
             max_beneficiaries_per_mobile: None,
-            search_max_staleness: Duration::from_secs(2),
+            search_max_staleness: Duration::from_millis(1500),
             token_ttl: Duration::from_secs(15 * 60),
             read_connections: 4,
             read_only: false,

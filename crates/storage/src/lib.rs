@@ -256,6 +256,17 @@ pub trait Store:
         new: &NewBeneficiaryRecord,
         max_per_account: u32,
     ) -> StorageResult<Beneficiary>;
+    /// Loads accounts and their beneficiaries in bulk, all or nothing (demo data and the
+    /// benchmarks' national population): multi-row inserts and no `beneficiary.registered`
+    /// events, as for people registered long ago.  The per-account maximum is the caller's to
+    /// respect; a mobile or photo id already taken fails the whole call.  Call with up to some
+    /// ten thousand accounts at a time: the call holds the writer.  Returns the beneficiaries
+    /// inserted.
+    async fn insert_population(
+        &self,
+        accounts: &[(Account, Vec<NewBeneficiaryRecord>)],
+        now_ms: i64,
+    ) -> StorageResult<u64>;
     /// The account's beneficiaries (not deleted, not merged away), oldest first.
     async fn list_beneficiaries(&self, account: AccountId) -> StorageResult<Vec<Beneficiary>>;
     /// A beneficiary by reference id (not deleted, not merged away: a merged-away reference id

@@ -192,6 +192,54 @@ async fn beneficiaries_respect_the_per_mobile_limit_and_unique_ids(backend: Back
     ));
 }
 
+async fn a_population_loads_in_bulk_all_or_nothing(backend: Backend) {
+    let w = World::new(backend).await;
+    let account = |n: u64| Account {
+        id: AccountId::new(),
+        mobile: Mobile::parse(&format!("{}", 7_000_000_000 + n)).unwrap(),
+        language: "hi".into(),
+    };
+    // 450 accounts of up to four people: more rows than one statement takes.
+    let mut accounts = Vec::new();
+    for n in 0..450u64 {
+        let a = account(n);
+        let people = (0..n % 5)
+            .map(|k| person_record(a.id, &format!("{:012}", 100_000_000_000 + n * 10 + k)))
+            .collect::<Vec<_>>();
+        accounts.push((a, people));
+    }
+    let expected: u64 = accounts.iter().map(|(_, p)| p.len() as u64).sum();
+    assert_eq!(w.store().insert_population(&accounts, NOW).await.unwrap(), expected);
+    let (a, people) = &accounts[449];
+    let listed = w.store().list_beneficiaries(a.id).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|b| b.id).collect::<Vec<_>>(),
+        people.iter().map(|b| b.id).collect::<Vec<_>>()
+    );
+    assert_eq!(w.store().find_account_by_mobile(&a.mobile).await.unwrap().language, "hi");
+    let found = w.store().find_beneficiary_by_ref(&people[2].reference_id).await.unwrap();
+    assert_eq!(found.photo_id_hash, people[2].photo_id_hash);
+    // The loaded people count against the per-mobile limit like any others.
+    let fifth = w.store().create_beneficiary(&person_record(a.id, "999900001111"), 4).await;
+    assert!(matches!(fifth, Err(StorageError::Conflict(ConflictKind::TooManyBeneficiaries))));
+
+    // A photo id already taken fails the whole call: the new account is not written either.
+    let b = account(10_000);
+    let c = account(10_001);
+    let taken = format!("{:012}", 100_000_000_000_u64 + 449 * 10);
+    let clash = vec![
+        (b.clone(), vec![person_record(b.id, "555566667777")]),
+        (c.clone(), vec![person_record(c.id, &taken)]),
+    ];
+    let res = w.store().insert_population(&clash, NOW).await;
+    assert!(matches!(res, Err(StorageError::Conflict(ConflictKind::DuplicatePhotoId))), "{res:?}");
+    assert!(matches!(
+        w.store().find_account_by_mobile(&b.mobile).await,
+        Err(StorageError::NotFound)
+    ));
+    assert!(w.store().list_beneficiaries(b.id).await.unwrap().is_empty());
+}
+
 async fn a_beneficiary_with_a_booking_or_a_dose_cannot_be_deleted(backend: Backend) {
     let w = World::new(backend).await;
     let sid = w.session(10, 10).await;
@@ -423,6 +471,7 @@ on_both_backends!(
     accounts_are_found_or_created_once,
     otp_transactions_count_failures_and_are_consumed_once,
     beneficiaries_respect_the_per_mobile_limit_and_unique_ids,
+    a_population_loads_in_bulk_all_or_nothing,
     a_beneficiary_with_a_booking_or_a_dose_cannot_be_deleted,
     booking_takes_capacity_and_refuses_when_full,
     a_refused_booking_leaves_no_half_written_state,

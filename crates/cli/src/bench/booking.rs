@@ -57,14 +57,14 @@ pub(crate) struct BookingArgs {
 
 /// One attempt's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+pub(super) enum Outcome {
     Booked,
     Full,
     Other(u16),
     NoAnswer,
 }
 
-fn classify(status: StatusCode, body: &[u8]) -> Outcome {
+pub(super) fn classify(status: StatusCode, body: &[u8]) -> Outcome {
     let code = || {
         serde_json::from_slice::<serde_json::Value>(body)
             .ok()
@@ -77,26 +77,43 @@ fn classify(status: StatusCode, body: &[u8]) -> Outcome {
     }
 }
 
-struct Storm {
-    from_launch: hdrhistogram::Histogram<u64>,
-    on_the_wire: hdrhistogram::Histogram<u64>,
-    outcomes: Vec<Outcome>,
-    wall: Duration,
-    connections: usize,
-    samples: Vec<String>,
+/// What a storm's attempts came back with.
+pub(super) struct Storm {
+    /// Latency of each attempt from the common launch instant.
+    pub(super) from_launch: hdrhistogram::Histogram<u64>,
+    /// Latency of each attempt from when it was sent.
+    pub(super) on_the_wire: hdrhistogram::Histogram<u64>,
+    /// Every attempt's outcome.
+    pub(super) outcomes: Vec<Outcome>,
+    /// Launch to last answer.
+    pub(super) wall: Duration,
+    /// Connections used.
+    pub(super) connections: usize,
+    /// Samples of unexpected answers.
+    pub(super) samples: Vec<String>,
     /// (first, last) answer after launch, for 200s and for 409s.
-    booked_span: (Duration, Duration),
-    full_span: (Duration, Duration),
+    pub(super) booked_span: (Duration, Duration),
+    pub(super) full_span: (Duration, Duration),
 }
 
-async fn storm(
-    addr: std::net::SocketAddr,
+/// Opens the connections (dealt round-robin to `addrs`), then releases every attempt at one
+/// instant; attempt `i` goes on connection `i % connections`, in order.
+pub(super) async fn storm(
+    addrs: &[std::net::SocketAddr],
     requests: Vec<Req>,
     wanted: usize,
 ) -> anyhow::Result<Storm> {
     let n = requests.len();
     let connections = wanted.clamp(1, n.max(1));
-    let senders = load::connect_many(addr, connections).await?;
+    // Connection i is on server i % servers; at most 128 handshakes at a time.
+    let senders: Vec<load::Sender> = {
+        use futures::{StreamExt as _, TryStreamExt as _};
+        futures::stream::iter((0..connections).map(|i| addrs[i % addrs.len()]))
+            .map(load::connect)
+            .buffered(128)
+            .try_collect()
+            .await?
+    };
     // Attempt i goes on connection i % connections, in order.
     let mut queues: Vec<Vec<Req>> = (0..connections).map(|_| Vec::new()).collect();
     for (i, r) in requests.into_iter().enumerate() {
@@ -161,7 +178,7 @@ async fn storm(
 }
 
 /// The session under siege, with its centre (untimed setup).
-async fn make_session(
+pub(super) async fn make_session(
     store: &DynStore,
     pack: &tika_domain::country::CountryPack,
     seats: u32,
@@ -313,7 +330,7 @@ pub(crate) fn run(args: &BookingArgs) -> anyhow::Result<()> {
             thousands(connections as u64)
         );
         let storm = client_rt.block_on(async {
-            tokio::time::timeout(args.duration, storm(server.addr, requests, connections)).await
+            tokio::time::timeout(args.duration, storm(&[server.addr], requests, connections)).await
         });
         let storm = storm
             .map_err(|_| anyhow::anyhow!("the storm took longer than {:?}", args.duration))??;

@@ -19,6 +19,7 @@ mod notify;
 mod registration;
 mod reports;
 mod search;
+mod suite;
 mod sync;
 
 use std::net::SocketAddr;
@@ -69,6 +70,18 @@ pub(crate) enum BenchCommand {
     /// Reports and the public dashboard on a campaign from `tika simulate campaign`, while doses
     /// arrive at 1,000/s: query latency and how soon a dose is counted.
     Reports(reports::ReportsArgs),
+    /// Suite: OTP, confirmation and registration for many new mobiles (target 2,000/s).
+    RegistrationStorm(suite::SuiteArgs),
+    /// Suite: `findByPin` by pincode popularity and `calendarByDistrict` (target 20,000/s).
+    SlotSearch(suite::SuiteArgs),
+    /// Suite: 10,000 clients racing for one session's 150 seats.
+    SlotStorm(suite::SuiteArgs),
+    /// Suite: sites syncing doses, certificates signed, messages queued (target 2,000 doses/s).
+    VaccinationDay(suite::SuiteArgs),
+    /// Suite: holders downloading their certificate PDFs (target 1,000/s).
+    CertificateDownloads(suite::SuiteArgs),
+    /// Suite: all of the above together at a quarter of their rates.
+    MixedPeak(suite::SuiteArgs),
 }
 
 /// Where the database is, and how the two runtimes are sized.
@@ -109,6 +122,16 @@ pub(crate) fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Import(args) => import::run(&args),
         BenchCommand::Ingest(args) => ingest::run(&args),
         BenchCommand::Reports(args) => reports::run(&args),
+        BenchCommand::RegistrationStorm(args) => {
+            suite::run(suite::Scenario::RegistrationStorm, &args)
+        }
+        BenchCommand::SlotSearch(args) => suite::run(suite::Scenario::SlotSearch, &args),
+        BenchCommand::SlotStorm(args) => suite::run(suite::Scenario::SlotStorm, &args),
+        BenchCommand::VaccinationDay(args) => suite::run(suite::Scenario::VaccinationDay, &args),
+        BenchCommand::CertificateDownloads(args) => {
+            suite::run(suite::Scenario::CertificateDownloads, &args)
+        }
+        BenchCommand::MixedPeak(args) => suite::run(suite::Scenario::MixedPeak, &args),
     }
 }
 

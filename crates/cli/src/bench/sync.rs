@@ -82,16 +82,16 @@ pub(crate) struct SyncArgs {
 }
 
 /// One site as set up in the store.
-struct Site {
-    n: usize,
-    center: CenterId,
-    session: SessionId,
-    username: String,
+pub(crate) struct Site {
+    pub(crate) n: usize,
+    pub(crate) center: CenterId,
+    pub(crate) session: SessionId,
+    pub(crate) username: String,
 }
 
 /// What a site's device knows after logging in and downloading the bundle.
-struct Device {
-    token: String,
+pub(crate) struct Device {
+    pub(crate) token: String,
     staff_id: String,
     session_id: String,
     vaccine: String,
@@ -101,11 +101,11 @@ struct Device {
 }
 
 /// One upload ready to send, and what the answer must say.
-struct Upload {
-    body: Bytes,
+pub(crate) struct Upload {
+    pub(crate) body: Bytes,
     /// Per record: is it a dose?
-    doses: Vec<bool>,
-    replay: bool,
+    pub(crate) doses: Vec<bool>,
+    pub(crate) replay: bool,
 }
 
 /// How many walk-ins a site with `per_site` booked people has.
@@ -115,7 +115,7 @@ fn walk_ins(per_site: usize) -> usize {
 
 // --- setup --------------------------------------------------------------------------------
 
-async fn make_sites(
+pub(super) async fn make_sites(
     state: &AppState,
     args: &SyncArgs,
     seed: u64,
@@ -275,7 +275,12 @@ async fn make_sites(
 
 // --- the device ---------------------------------------------------------------------------
 
-fn request(method: Method, uri: &str, token: Option<&str>, body: Bytes) -> anyhow::Result<Req> {
+pub(super) fn request(
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Bytes,
+) -> anyhow::Result<Req> {
     let mut b = Request::builder().method(method).uri(uri).header(HOST, "127.0.0.1");
     if !body.is_empty() {
         b = b.header(CONTENT_TYPE, "application/json");
@@ -302,7 +307,7 @@ fn text(v: &Value, what: &str) -> anyhow::Result<String> {
 }
 
 /// Logs in, finds today's session and downloads its bundle, as the site app does.
-async fn open_device(sender: &mut Sender, site: &Site) -> anyhow::Result<Device> {
+pub(super) async fn open_device(sender: &mut Sender, site: &Site) -> anyhow::Result<Device> {
     let login = json!({ "username": site.username, "password": PASSWORD });
     let login = call(
         sender,
@@ -349,7 +354,7 @@ async fn open_device(sender: &mut Sender, site: &Site) -> anyhow::Result<Device>
 }
 
 /// The records a site's device made during the day, in order, cut into uploads.
-fn uploads(
+pub(super) fn uploads(
     site: &Site,
     device: &Device,
     upload_size: usize,

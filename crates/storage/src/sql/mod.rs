@@ -384,6 +384,13 @@ impl Store for SqlStore {
     ) -> StorageResult<Beneficiary> {
         people::create_beneficiary(self, new, max_per_account).await
     }
+    async fn insert_population(
+        &self,
+        accounts: &[(Account, Vec<NewBeneficiaryRecord>)],
+        now_ms: i64,
+    ) -> StorageResult<u64> {
+        people::insert_population(self, accounts, now_ms).await
+    }
     async fn list_beneficiaries(&self, account: AccountId) -> StorageResult<Vec<Beneficiary>> {
         people::list_beneficiaries(self, account).await
     }

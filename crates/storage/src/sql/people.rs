@@ -8,8 +8,8 @@ use tika_domain::vaccine::{DoseNumber, VaccineCode};
 use super::certificates::enqueue;
 use super::{SqlStore, date_str, decode_err, is_unique_violation, parse_date, parse_uuid};
 use crate::{
-    Backend, Beneficiary, ConflictKind, NewBeneficiaryRecord, NewVaccination, StorageError,
-    StorageResult, Vaccination,
+    Account, Backend, Beneficiary, ConflictKind, NewBeneficiaryRecord, NewVaccination,
+    StorageError, StorageResult, Vaccination,
 };
 
 const BENEFICIARY_COLS: &str = "id, reference_id, account_id, name, birth_year, gender_id, photo_id_type, \
@@ -310,6 +310,79 @@ pub(super) async fn record_vaccination(store: &SqlStore, v: &NewVaccination) -> 
                 )
                 .await?;
                 Ok(())
+            })
+        }))
+        .await
+}
+
+/// Rows per statement of [`insert_population`]: 11 parameters a row, so SQLite's `?` list stays
+/// short (long `$n` lists make sqlx's SQLite argument lookup slow).
+const POPULATION_ROWS_PER_STATEMENT: usize = 200;
+
+/// A multi-row `VALUES` list of `rows` rows of `cols` parameters.
+fn values_list(backend: Backend, rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", in_list(backend, cols, r * cols + 1)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(super) async fn insert_population(
+    store: &SqlStore,
+    accounts: &[(Account, Vec<NewBeneficiaryRecord>)],
+    now_ms: i64,
+) -> StorageResult<u64> {
+    let accounts = accounts.to_vec();
+    let backend = store.backend;
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                let mut people = 0u64;
+                for chunk in accounts.chunks(POPULATION_ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::query(AssertSqlSafe(format!(
+                        "INSERT INTO accounts (id, mobile, language, created_at) VALUES {}",
+                        values_list(backend, chunk.len(), 4)
+                    )));
+                    for (a, _) in chunk {
+                        q = q
+                            .bind(a.id.to_string())
+                            .bind(a.mobile.as_str().to_owned())
+                            .bind(a.language.clone())
+                            .bind(now_ms);
+                    }
+                    q.execute(&mut *conn).await.map_err(StorageError::from_sqlx)?;
+                }
+                let all: Vec<&NewBeneficiaryRecord> =
+                    accounts.iter().flat_map(|(_, b)| b.iter()).collect();
+                for chunk in all.chunks(POPULATION_ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::query(AssertSqlSafe(format!(
+                        "INSERT INTO beneficiaries ({BENEFICIARY_COLS}) VALUES {}",
+                        values_list(backend, chunk.len(), 11)
+                    )));
+                    for b in chunk {
+                        q = q
+                            .bind(b.id.to_string())
+                            .bind(b.reference_id.as_str().to_owned())
+                            .bind(b.account_id.to_string())
+                            .bind(b.name.clone())
+                            .bind(i64::from(b.birth_year))
+                            .bind(b.gender_id)
+                            .bind(b.photo_id_type)
+                            .bind(b.photo_id_hash.clone())
+                            .bind(b.photo_id_last4.clone())
+                            .bind(i64::from(b.comorbidity))
+                            .bind(b.created_at_ms);
+                    }
+                    q.execute(&mut *conn).await.map_err(|e| {
+                        if is_unique_violation(&e, "photo_id") {
+                            StorageError::Conflict(ConflictKind::DuplicatePhotoId)
+                        } else {
+                            StorageError::from_sqlx(e)
+                        }
+                    })?;
+                    people += chunk.len() as u64;
+                }
+                Ok(people)
             })
         }))
         .await
