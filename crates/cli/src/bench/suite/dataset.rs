@@ -8,7 +8,7 @@
 //! Mobiles are `91xxxxxxxx` numbers and photo ids Aadhaar numbers in ranges no other benchmark
 //! draws from.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use futures::StreamExt;
@@ -141,9 +141,14 @@ fn accounts(
 /// Accounts per `insert_population` call.
 const ACCOUNTS_PER_CALL: u64 = 4_000;
 
-/// Fills the database (what is there already is kept) and describes it.  `keep` is how many
-/// citizens the scenarios need.
-pub(crate) async fn fill(state: &AppState, spec: Spec, keep: usize) -> anyhow::Result<Dataset> {
+/// Fills the database at `url` (what is there already is kept) and describes it.  `keep` is how
+/// many citizens the scenarios need.
+pub(crate) async fn fill(
+    state: &AppState,
+    url: &str,
+    spec: Spec,
+    keep: usize,
+) -> anyhow::Result<Dataset> {
     let store = &state.store;
     let today = state.today();
     let now_ms = state.now_ms();
@@ -193,18 +198,44 @@ pub(crate) async fn fill(state: &AppState, spec: Spec, keep: usize) -> anyhow::R
         );
     }
 
-    let wanted = keep as u64;
+    // PostgreSQL plans from statistics, which a bulk load outruns (autovacuum may be minutes
+    // behind, or off): analyze, as `tika import` does after its first chunk.
+    if url.starts_with("postgres") {
+        use sqlx::Connection as _;
+        let started = Instant::now();
+        let mut conn = sqlx::AnyConnection::connect(url).await?;
+        sqlx::query("ANALYZE").execute(&mut conn).await?;
+        let _ = conn.close().await;
+        eprintln!("bench: ANALYZE ({:.1} s)", started.elapsed().as_secs_f64());
+    }
+
+    // People who already booked or were vaccinated (by an earlier run on this database) are
+    // passed over: a storm client or a probe must be free to book.
+    let busy: HashSet<String> = {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::AnyConnection::connect(url).await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT beneficiary_id FROM appointments UNION SELECT beneficiary_id FROM vaccinations",
+        )
+        .fetch_all(&mut conn)
+        .await?;
+        let _ = conn.close().await;
+        ids.into_iter().collect()
+    };
     let mut citizens = Vec::with_capacity(keep);
     let mut p = 0u64;
     for n in 0.. {
-        if citizens.len() as u64 >= wanted || p >= spec.people {
+        if citizens.len() >= keep || p >= spec.people {
             break;
         }
-        citizens.push(Citizen {
-            account: account_id(spec.seed, n),
-            beneficiary: beneficiary_id(spec.seed, p),
-            reference: reference(p),
-        });
+        let beneficiary = beneficiary_id(spec.seed, p);
+        if !busy.contains(&beneficiary.to_string()) {
+            citizens.push(Citizen {
+                account: account_id(spec.seed, n),
+                beneficiary,
+                reference: reference(p),
+            });
+        }
         p += family_size(spec.seed, n);
     }
 

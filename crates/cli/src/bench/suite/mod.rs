@@ -294,7 +294,7 @@ fn run_on(
             if wants(Scenario::SlotSearch) { 4 * args.window().as_secs() as usize + 8 } else { 0 };
         let holders = if wants(Scenario::CertificateDownloads) { args.holders } else { 0 };
         let keep = storm_clients + probes + holders;
-        let data = dataset::fill(&state, spec, keep).await?;
+        let data = dataset::fill(&state, &db.url, spec, keep).await?;
         let prepared = prepare(scenario, args, &state, &data, storm_clients, probes).await?;
         store.close().await;
         anyhow::Ok(prepared)
@@ -324,6 +324,17 @@ fn run_on(
             uploads = Some(Arc::new(
                 open_devices(fleet_ref, &prepared.sites, sync_args, &doses).await?,
             ));
+        }
+        if let Some(search) = &prepared.search {
+            let started = Instant::now();
+            let (asked, failed) = search.prime(&fleet_ref.addrs, 16).await?;
+            eprintln!(
+                "bench: search primed: {} answers rendered in {:.1} s ({failed} failed; a cold server renders {:.0} answers/s; peak RSS so far {} MiB)",
+                thousands(asked),
+                started.elapsed().as_secs_f64(),
+                asked as f64 / started.elapsed().as_secs_f64(),
+                fleet_ref.peak_rss_kib() / 1024
+            );
         }
         let mut jobs: Vec<Job> = Vec::new();
         let base = |t: Target| args.base_rate(t, mixed);

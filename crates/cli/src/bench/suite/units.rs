@@ -130,6 +130,74 @@ pub(crate) struct Search {
     pub(crate) seed: u64,
 }
 
+impl Search {
+    /// Every search key: `findByPin` for each pincode and day, `calendarByDistrict` for each
+    /// district and day.
+    fn keys(&self) -> Vec<String> {
+        let mut keys = Vec::new();
+        for date in &self.dates {
+            for pin in &self.pincodes {
+                keys.push(format!(
+                    "/api/v2/appointment/sessions/public/findByPin?pincode={pin}&date={date}"
+                ));
+            }
+            for d in &self.districts {
+                keys.push(format!(
+                    "/api/v2/appointment/sessions/public/calendarByDistrict?district_id={d}&date={date}"
+                ));
+            }
+        }
+        keys
+    }
+
+    /// Asks every key once on every server (untimed; as a server that has been answering for a
+    /// while keeps every answer rendered), as fast as `connections` connections go.  Returns the
+    /// answers asked for and how many failed.
+    pub(crate) async fn prime(
+        &self,
+        addrs: &[SocketAddr],
+        connections: usize,
+    ) -> anyhow::Result<(u64, u64)> {
+        let keys = Arc::new(self.keys());
+        let mut tasks = Vec::new();
+        for addr in addrs {
+            let next = Arc::new(AtomicU64::new(0));
+            for _ in 0..connections {
+                let keys = Arc::clone(&keys);
+                let next = Arc::clone(&next);
+                let mut sender = load::connect(*addr).await?;
+                tasks.push(tokio::spawn(async move {
+                    let (mut asked, mut failed) = (0u64, 0u64);
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                        let Some(uri) = keys.get(i) else { break };
+                        let req = Request::builder()
+                            .uri(uri)
+                            .header(HOST, "127.0.0.1")
+                            .header(ACCEPT_ENCODING, "gzip")
+                            .body(Full::new(Bytes::new()));
+                        asked += 1;
+                        let ok = match req {
+                            Ok(req) => load::send(&mut sender, req)
+                                .await
+                                .is_ok_and(|a| a.status == StatusCode::OK),
+                            Err(_) => false,
+                        };
+                        failed += u64::from(!ok);
+                    }
+                    (asked, failed)
+                }));
+            }
+        }
+        let mut total = (0, 0);
+        for t in tasks {
+            let (a, f) = t.await?;
+            total = (total.0 + a, total.1 + f);
+        }
+        Ok(total)
+    }
+}
+
 #[async_trait]
 impl Unit for Search {
     async fn run(&self, i: u64, ctx: &mut Ctx<'_>) -> anyhow::Result<bool> {
